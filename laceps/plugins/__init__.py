@@ -1,0 +1,1 @@
+"""Pelican plugins written for this site, one concern per module (listed in PLUGINS)."""

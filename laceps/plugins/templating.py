@@ -1,0 +1,107 @@
+"""Safe text and theme helpers for the templates.
+
+Jinja autoescaping is on, so anything an editor types is text, never markup.
+Title and Summary are read as plain text: escaped before Pelican's typogrify
+runs, then marked safe, so "<script>" shows as text while quotes still curl.
+"""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from pelican import signals
+from pelican.readers import MarkdownReader
+from pelican.utils import slugify
+from typogrify.filters import typogrify
+
+PLAIN_TEXT_FIELDS = ("title", "summary", "source")
+
+
+class PlainTextMetadataMarkdownReader(MarkdownReader):
+    """Markdown reader whose plain-text fields come out HTML-escaped."""
+
+    def read(self, source_path):
+        content, metadata = super().read(source_path)
+        if "title" in metadata and "slug" not in metadata:
+            # The slug must come from the raw title, not its escaped form.
+            metadata["slug"] = slugify(
+                metadata["title"],
+                regex_subs=self.settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
+            )
+        for field in PLAIN_TEXT_FIELDS:
+            if isinstance(metadata.get(field), str):
+                metadata[field] = str(escape(metadata[field]))
+        return content, metadata
+
+
+def use_plain_text_reader(readers):
+    for extension in PlainTextMetadataMarkdownReader.file_extensions:
+        readers.reader_classes[extension] = PlainTextMetadataMarkdownReader
+
+
+def mark_fields_safe(content):
+    """The fields were escaped (then typogrified) by the reader: trust them now."""
+    for field in PLAIN_TEXT_FIELDS:
+        value = getattr(content, field, None)
+        if isinstance(value, str):
+            setattr(content, field, Markup(value))
+            content.metadata[field] = Markup(value)
+
+
+def prose(text):
+    """Plain text from data files, escaped, then typographically polished."""
+    if text is None:
+        return ""
+    return Markup(typogrify(str(escape(text))))
+
+
+def canonical_path(output_file):
+    """The public path of a written file: folders, not index.html."""
+    path = output_file.replace("\\", "/")
+    return path[: -len("index.html")] if path.endswith("index.html") else path
+
+
+def is_current(nav_url, output_file):
+    """True when the navigation item at nav_url is (or contains) this page."""
+    path = canonical_path(output_file)
+    return path == nav_url if nav_url == "" else path.startswith(nav_url)
+
+
+def fingerprinted_assets(pelican):
+    """Give each theme asset a content-hashed name, so the CDN can cache it forever."""
+    settings = pelican.settings
+    static_dir = Path(settings["THEME"]) / "static"
+    urls = {}
+    for name in settings["THEME_ASSETS"]:
+        source = static_dir / name
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:10]
+        urls[name] = f"theme/{source.stem}.{digest}{source.suffix}"
+    settings["ASSET_URLS"] = urls
+    settings["JINJA_GLOBALS"] = {**settings.get("JINJA_GLOBALS", {}), "ASSET_URLS": urls}
+
+
+def write_assets(pelican):
+    static_dir = Path(pelican.settings["THEME"]) / "static"
+    for name, url in pelican.settings["ASSET_URLS"].items():
+        target = Path(pelican.output_path) / url
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(static_dir / name, target)
+
+
+def add_filters(pelican):
+    settings = pelican.settings
+    settings["JINJA_FILTERS"] = {
+        **settings.get("JINJA_FILTERS", {}),
+        "prose": prose,
+        "canonical_path": canonical_path,
+    }
+    settings["JINJA_TESTS"] = {**settings.get("JINJA_TESTS", {}), "current": is_current}
+
+
+def register():
+    signals.initialized.connect(fingerprinted_assets)
+    signals.initialized.connect(add_filters)
+    signals.readers_init.connect(use_plain_text_reader)
+    signals.content_object_init.connect(mark_fields_safe)
+    signals.finalized.connect(write_assets)

@@ -1,0 +1,68 @@
+"""Build, serve and watch the site: the work behind the invoke tasks."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from laceps import PROJECT_ROOT
+
+DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
+PRODUCTION_SETTINGS = PROJECT_ROOT / "publishconf.py"
+OUTPUT = PROJECT_ROOT / "output"
+CONTENT = PROJECT_ROOT / "content"
+WATCHED = ("content", "theme", "laceps", "pelicanconf.py", "publishconf.py")
+
+
+class BuildFailed(RuntimeError):
+    """Pelican stopped on a problem; its message is already on stderr."""
+
+
+def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):
+    """Run Pelican with every warning fatal; raise BuildFailed on any problem."""
+    command = [
+        sys.executable, "-m", "pelican", str(content),
+        "--settings", str(settings),
+        "--output", str(output),
+        "--fatal", "warnings",
+    ]
+    for key, value in (extra or {}).items():
+        command += ["--extra-settings", f"{key}={json.dumps(value)}"]
+    result = subprocess.run(command, cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
+    return Path(output)
+
+
+def clean(output=OUTPUT):
+    """Remove the built site and Pelican's content cache."""
+    for folder in (Path(output), PROJECT_ROOT / "cache"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve(output=OUTPUT, port=8000):
+    """Serve the built site on localhost until interrupted."""
+    subprocess.run(
+        [sys.executable, "-m", "pelican", "--listen", "--bind", "127.0.0.1",
+         "--port", str(port), "--output", str(output), "--settings", str(DEV_SETTINGS)],
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+
+
+def livereload(port=8000):
+    """Build, serve, and rebuild and reload the browser on every edit."""
+    from livereload import Server
+
+    def rebuild():
+        try:
+            build()
+        except BuildFailed as error:
+            print(error, file=sys.stderr)
+
+    rebuild()
+    server = Server()
+    for path in WATCHED:
+        server.watch(str(PROJECT_ROOT / path / "**" / "*") if (PROJECT_ROOT / path).is_dir() else str(PROJECT_ROOT / path), rebuild)
+    server.serve(host="127.0.0.1", port=port, root=str(OUTPUT))

@@ -1,0 +1,126 @@
+"""Pelican settings for the LACEPS website.
+
+Every setting lives here; publishconf.py overrides only what production changes.
+"""
+
+import sys
+from pathlib import Path
+
+# The project's own plugins live in the `laceps` package beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from laceps.plugins import news, quality, templating  # noqa: E402
+
+# --- The site -------------------------------------------------------------
+SITENAME = "Los Angeles Coalition for Excellent Public Schools"
+SITE_SHORT_NAME = "LACEPS"
+SITE_TAGLINE = "Public charter schools working together for L.A.'s kids"
+AUTHOR = "LACEPS"
+SITEURL = ""
+DEFAULT_LANG = "en"
+LOCALE = ("en_US.UTF-8", "C.UTF-8", "")
+TIMEZONE = "America/Los_Angeles"
+DEFAULT_DATE_FORMAT = "%B %-d, %Y"
+
+# "Follow Us" links in the footer: (label, https URL). The footer hides the
+# whole block while this is empty. The client has named no accounts yet.
+SOCIAL = ()
+
+# --- Content --------------------------------------------------------------
+PATH = "content"
+PAGE_PATHS = ["pages"]
+ARTICLE_PATHS = ["news"]
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {
+    "extra/favicon.svg": {"path": "favicon.svg"},
+    "extra/favicon.ico": {"path": "favicon.ico"},
+}
+DATA_FILES_DIR = "data"  # content/data/*.yaml, read by pelican-data-files
+# What each data file must hold (checked by laceps.checks; "?" marks optional).
+DATA_SCHEMAS = {
+    "site.yaml": {
+        "figures": {"networks": "count", "schools": "count", "students": "count"},
+        "contact": {"email": "email"},
+    },
+    "members.yaml": {
+        "members": {"name": "text", "description": "text", "website": "https?", "logo": "image?"},
+    },
+    "team.yaml": {
+        "people": {"name": "text", "role": "text", "email": "email?", "photo": "image?", "bio": "text?"},
+    },
+}
+DEFAULT_METADATA = {"status": "published"}
+# Summary is plain text (like Title), never Markdown: see laceps.plugins.templating.
+FORMATTED_FIELDS = []
+SUMMARY_MAX_LENGTH = 40
+TYPOGRIFY = True
+
+# The three sections of "In The News": the only allowed Category values.
+NEWS_SECTIONS = ("News Stories", "Press Releases", "Opinion Editorials")
+NEWS_LANGS = ("en", "es")
+NEWS_PER_SECTION_ON_INDEX = 5
+HOME_LATEST_NEWS = 3
+DEFAULT_PAGINATION = 10
+
+# --- URLs: clean, folder-style ---------------------------------------------
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+ARTICLE_URL = "news/{date:%Y}/{slug}/"
+ARTICLE_SAVE_AS = "news/{date:%Y}/{slug}/index.html"
+ARTICLE_LANG_URL = ARTICLE_URL  # a Spanish item lives beside the English ones
+ARTICLE_LANG_SAVE_AS = ARTICLE_SAVE_AS
+CATEGORY_URL = "news/{slug}/"
+CATEGORY_SAVE_AS = "news/{slug}/index.html"
+PAGINATED_TEMPLATES = {"category": None}
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+# Pages that exist only as lists of other things are not generated.
+DIRECT_TEMPLATES = ["robots"]
+ROBOTS_SAVE_AS = "robots.txt"
+TAG_SAVE_AS = TAGS_SAVE_AS = ""
+AUTHOR_SAVE_AS = AUTHORS_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ARCHIVES_SAVE_AS = ""
+
+# The main navigation, in order: (label, URL relative to SITEURL).
+NAV = (
+    ("Home", ""),
+    ("About Us", "about-us/"),
+    ("Our Team", "our-team/"),
+    ("Our Members", "our-members/"),
+    ("Our Programs", "our-programs/"),
+    ("In The News", "news/"),
+)
+
+# --- Feeds: on in production only (publishconf.py) -------------------------
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
+FEED_ALL_RSS = CATEGORY_FEED_RSS = None
+TRANSLATION_FEED_ATOM = AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
+
+# --- Theme ----------------------------------------------------------------
+THEME = "theme"
+THEME_STATIC_PATHS = []  # laceps.plugins.templating publishes fingerprinted assets
+THEME_ASSETS = ["css/site.css"]
+JINJA_ENVIRONMENT = {
+    "autoescape": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "extensions": ["jinja2.ext.i18n"],
+}
+I18N_TEMPLATES_LANG = "en"
+
+# --- Plugins --------------------------------------------------------------
+PLUGINS = ["data_files", "i18n_subsites", "sitemap", templating, news, quality]
+SITEMAP = {
+    "format": "xml",
+    "exclude": [r"^404\.html$", r"^robots\.txt$"],
+}
+
+# --- Build ----------------------------------------------------------------
+OUTPUT_PATH = "output"
+CACHE_CONTENT = True
+LOAD_CONTENT_CACHE = True
+CACHE_PATH = "cache"
+DELETE_OUTPUT_DIRECTORY = False

@@ -1,0 +1,42 @@
+"""Commands for the LACEPS website. `invoke --list` shows them; each calls laceps.site."""
+
+from invoke import task
+
+from laceps import site
+
+
+@task
+def clean(c):
+    """Delete the built site (output/) and Pelican's cache."""
+    site.clean()
+
+
+@task
+def build(c):
+    """Build the site for local viewing into output/ (every warning is an error)."""
+    site.build()
+
+
+@task
+def rebuild(c):
+    """Clean, then build from scratch."""
+    site.clean()
+    site.build()
+
+
+@task(help={"port": "port on localhost (default 8000)"})
+def serve(c, port=8000):
+    """Serve output/ on http://127.0.0.1:8000 (run build first)."""
+    site.serve(port=port)
+
+
+@task(help={"port": "port on localhost (default 8000)"})
+def livereload(c, port=8000):
+    """Build, serve, and rebuild and reload the browser on every edit."""
+    site.livereload(port=port)
+
+
+@task
+def preview(c):
+    """Build the production site (publishconf.py) into output/."""
+    site.build(settings=site.PRODUCTION_SETTINGS)
