@@ -14,13 +14,15 @@ from laceps.plugins import news, quality, templating  # noqa: E402
 # --- The site -------------------------------------------------------------
 SITENAME = "Los Angeles Coalition for Excellent Public Schools"
 SITE_SHORT_NAME = "LACEPS"
-SITE_TAGLINE = "Public charter schools working together for L.A.'s kids"
-AUTHOR = "LACEPS"
+SITE_DESCRIPTION = (
+    "LACEPS brings together nine of L.A.’s leading nonprofit public charter school "
+    "networks to collaborate and advocate for policies that accelerate learning."
+)
 SITEURL = ""
 DEFAULT_LANG = "en"
 LOCALE = ("en_US.UTF-8", "C.UTF-8", "")
 TIMEZONE = "America/Los_Angeles"
-DEFAULT_DATE_FORMAT = "%B %-d, %Y"
+OG_LOCALE = "en_US"
 
 # "Follow Us" links in the footer: (label, https URL). The footer hides the
 # whole block while this is empty. The client has named no accounts yet.
@@ -33,7 +35,6 @@ ARTICLE_PATHS = ["news"]
 STATIC_PATHS = ["images", "extra"]
 EXTRA_PATH_METADATA = {
     "extra/favicon.svg": {"path": "favicon.svg"},
-    "extra/favicon.ico": {"path": "favicon.ico"},
 }
 DATA_FILES_DIR = "data"  # content/data/*.yaml, read by pelican-data-files
 # What each data file must hold (checked by laceps.checks; "?" marks optional).
@@ -103,6 +104,12 @@ TRANSLATION_FEED_ATOM = AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
 THEME = "theme"
 THEME_STATIC_PATHS = []  # laceps.plugins.templating publishes fingerprinted assets
 THEME_ASSETS = ["css/site.css"]
+# Every page carries this policy (meta tag; publish adds it as a header too):
+# nothing from other origins, no scripts, no inline styles.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
+)
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

@@ -16,6 +16,7 @@ from pelican.utils import slugify
 SUMMARY_MAX_CHARS = 160  # about what search engines show under a result
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M")
 STATUSES = ("published", "draft", "hidden")
+MAY_BE_EMPTY = ("url",)  # "URL:" with nothing after it puts a page at the site's root
 META_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 INTERNAL_LINK = re.compile(r"\{(?:filename|static|attach)\}(?P<target>[^)\s\"'>]+)")
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)")
@@ -122,7 +123,7 @@ class Checker:
                     f'unknown field "{key.title()}"',
                     f"use one of: {', '.join(k.title() for k in known)} (check the spelling)",
                 )
-            elif not value:
+            elif not value and key not in MAY_BE_EMPTY:
                 self.report(source.display, line, f"{key.title()} is empty", "write a value after the colon or delete the line")
         for key in spec["required"]:
             if key not in source.fields:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from invoke.exceptions import Exit
+
 from laceps import PROJECT_ROOT
 
 DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
@@ -15,8 +17,11 @@ CONTENT = PROJECT_ROOT / "content"
 WATCHED = ("content", "theme", "laceps", "pelicanconf.py", "publishconf.py")
 
 
-class BuildFailed(RuntimeError):
-    """Pelican stopped on a problem; its message is already on stderr."""
+class BuildFailed(Exit):
+    """Pelican stopped on a problem; its messages are already on stderr."""
+
+    def __init__(self, message):
+        super().__init__(message, code=1)
 
 
 def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):

@@ -23,6 +23,7 @@ def place_news_items(generator):
             item.link = item.metadata.get("link", "")
             item.has_page = bool(item._content and item._content.strip())
             if not item.has_page:
+                item._content = ""  # the content cache may hand back None
                 item.override_save_as = ""
                 item.override_url = item.link or (
                     section_list_url(category, position, settings["DEFAULT_PAGINATION"])

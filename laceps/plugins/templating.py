@@ -9,8 +9,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from pelican import signals
+from pelican.contents import Article
 from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 from typogrify.filters import typogrify
@@ -43,10 +47,10 @@ def use_plain_text_reader(readers):
 def mark_fields_safe(content):
     """The fields were escaped (then typogrified) by the reader: trust them now."""
     for field in PLAIN_TEXT_FIELDS:
-        value = getattr(content, field, None)
+        value = content.metadata.get(field)
         if isinstance(value, str):
-            setattr(content, field, Markup(value))
             content.metadata[field] = Markup(value)
+            setattr(content, field, Markup(value))
 
 
 def prose(text):
@@ -54,6 +58,48 @@ def prose(text):
     if text is None:
         return ""
     return Markup(typogrify(str(escape(text))))
+
+
+@pass_context
+def number(context, value):
+    """A figure written the way the page's language writes numbers (51,000 / 51.000)."""
+    return format_decimal(value, locale=context["DEFAULT_LANG"])
+
+
+@pass_context
+def date_label(context, value):
+    """A date written out in the page's language: April 25, 2025 / 25 de abril de 2025."""
+    return format_date(value, format="long", locale=context["DEFAULT_LANG"])
+
+
+@pass_context
+def structured_data(context, item, url, description):
+    """JSON-LD for search engines: the Organization everywhere, plus NewsArticle on articles."""
+    siteurl = context["SITEURL"]
+    organization = {
+        "@type": "Organization",
+        "@id": f"{siteurl}/#organization",
+        "name": context["SITENAME"],
+        "alternateName": context["SITE_SHORT_NAME"],
+        "url": f"{siteurl}/",
+        "email": context["DATA_SITE"]["contact"]["email"],
+        "description": context["SITE_DESCRIPTION"],
+    }
+    graph = [organization]
+    if isinstance(item, Article):
+        graph.append(
+            {
+                "@type": "NewsArticle",
+                "headline": Markup(item.title).striptags(),
+                "datePublished": item.date.isoformat(),
+                "inLanguage": item.lang,
+                "url": url,
+                "description": description,
+                "author": {"@type": "Organization", "name": Markup(item.source).striptags()},
+                "publisher": {"@id": organization["@id"]},
+            }
+        )
+    return {"@context": "https://schema.org", "@graph": graph}
 
 
 def canonical_path(output_file):
@@ -95,6 +141,12 @@ def add_filters(pelican):
         **settings.get("JINJA_FILTERS", {}),
         "prose": prose,
         "canonical_path": canonical_path,
+        "number": number,
+        "date_label": date_label,
+    }
+    settings["JINJA_GLOBALS"] = {
+        **settings.get("JINJA_GLOBALS", {}),
+        "structured_data": structured_data,
     }
     settings["JINJA_TESTS"] = {**settings.get("JINJA_TESTS", {}), "current": is_current}
 
