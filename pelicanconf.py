@@ -55,6 +55,14 @@ DEFAULT_METADATA = {"status": "published"}
 FORMATTED_FIELDS = []
 SUMMARY_MAX_LENGTH = 40
 TYPOGRIFY = True
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+        "markdown.extensions.toc": {},  # ids on headings, so links can point at sections
+    },
+    "output_format": "html5",
+}
 
 # The three sections of "In The News": the only allowed Category values.
 NEWS_SECTIONS = ("News Stories", "Press Releases", "Opinion Editorials")
