@@ -137,5 +137,5 @@ SITEMAP = {
 OUTPUT_PATH = "output"
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
-CACHE_PATH = "cache"
+CACHE_PATH = "cache"  # laceps.site.build keys it by the settings and plugins
 DELETE_OUTPUT_DIRECTORY = False

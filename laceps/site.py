@@ -1,5 +1,6 @@
 """Build, serve and watch the site: the work behind the invoke tasks."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -24,15 +25,24 @@ class BuildFailed(Exit):
         super().__init__(message, code=1)
 
 
+def cache_folder():
+    """Pelican's content cache ignores changes to settings and plugins: key it by them."""
+    digest = hashlib.sha256()
+    for path in sorted([DEV_SETTINGS, PRODUCTION_SETTINGS, *(PROJECT_ROOT / "laceps").rglob("*.py")]):
+        digest.update(path.read_bytes())
+    return PROJECT_ROOT / "cache" / digest.hexdigest()[:12]
+
+
 def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):
     """Run Pelican with every warning fatal; raise BuildFailed on any problem."""
+    extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
     command = [
         sys.executable, "-m", "pelican", str(content),
         "--settings", str(settings),
         "--output", str(output),
         "--fatal", "warnings",
     ]
-    for key, value in (extra or {}).items():
+    for key, value in extra.items():
         command += ["--extra-settings", f"{key}={json.dumps(value)}"]
     result = subprocess.run(command, cwd=PROJECT_ROOT)
     if result.returncode != 0:
