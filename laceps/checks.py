@@ -215,19 +215,20 @@ class Checker:
         for source in sources:
             title = source.fields.get("title", ("", 1))[0]
             lang = source.fields.get("lang", (self.settings["DEFAULT_LANG"],))[0]
-            slug = source.fields.get("slug", (slugify(title),))[0]
             if not title:
                 continue
-            for seen, key, what in ((seen_slugs, (slug, lang), f'address "{slug}"'), (seen_titles, (title, lang), "title")):
-                if key in seen:
-                    self.report(
-                        source.display,
-                        source.fields["title"][1],
-                        f"this {kind} has the same {what} as {seen[key]}",
-                        "change the Title (or add a distinct Slug) so each one is unique",
-                    )
-                else:
-                    seen[key] = source.display
+            slug = source.fields.get("slug", (slugify(title, regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"]),))[0]
+            clash = seen_slugs.get((slug, lang)) or seen_titles.get((title, lang))
+            if clash:
+                same = f'address "{slug}"' if (slug, lang) in seen_slugs else "title"
+                self.report(
+                    source.display,
+                    source.fields["title"][1],
+                    f"this {kind} has the same {same} as {clash}",
+                    "change the Title (or add a distinct Slug) so each one is unique",
+                )
+            seen_slugs.setdefault((slug, lang), source.display)
+            seen_titles.setdefault((title, lang), source.display)
 
     # --- Data files -----------------------------------------------------------
     def check_data(self):

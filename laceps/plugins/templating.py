@@ -6,13 +6,14 @@ runs, then marked safe, so "<script>" shows as text while quotes still curl.
 """
 
 import hashlib
+import html
 import shutil
 from pathlib import Path
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import pass_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
@@ -20,6 +21,11 @@ from pelican.utils import slugify
 from typogrify.filters import typogrify
 
 PLAIN_TEXT_FIELDS = ("title", "summary", "source")
+
+
+def escape_text(text):
+    """Escape for an HTML text node. Quotes stay as typed, so typogrify can curl them."""
+    return html.escape(str(text), quote=False)
 
 
 class PlainTextMetadataMarkdownReader(MarkdownReader):
@@ -35,7 +41,7 @@ class PlainTextMetadataMarkdownReader(MarkdownReader):
             )
         for field in PLAIN_TEXT_FIELDS:
             if isinstance(metadata.get(field), str):
-                metadata[field] = str(escape(metadata[field]))
+                metadata[field] = escape_text(metadata[field])
         return content, metadata
 
 
@@ -57,7 +63,7 @@ def prose(text):
     """Plain text from data files, escaped, then typographically polished."""
     if text is None:
         return ""
-    return Markup(typogrify(str(escape(text))))
+    return Markup(typogrify(escape_text(text)))
 
 
 @pass_context

@@ -1,0 +1,455 @@
+"""The built site, read as a visitor's browser and a search engine would read it.
+
+Every test reads the real production build (see conftest.built_site); the tests
+of broken content build a copy of the real content with one mistake in it.
+"""
+
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import feedparser
+import pytest
+import yaml
+from lxml import etree, html
+
+from laceps import PROJECT_ROOT, site
+
+from conftest import PRODUCTION_URL
+
+SEED = PROJECT_ROOT.parent / "shared" / "seed" / "about-us.txt"
+SECTIONS = {
+    "News Stories": "news-stories",
+    "Press Releases": "press-releases",
+    "Opinion Editorials": "opinion-editorials",
+}
+NAV = ["Home", "About Us", "Our Team", "Our Members", "Our Programs", "In The News"]
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def normalise(text):
+    """Text as a reader sees it: typography and line breaks made plain."""
+    text = unicodedata.normalize("NFKC", text)
+    for fancy, plain in {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
+        text = text.replace(fancy, plain)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def page(built_site, path):
+    return html.fromstring((built_site / path).read_bytes())
+
+
+def main_text(tree):
+    return normalise(tree.find(".//main").text_content())
+
+
+def html_files(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
+
+
+def news_items():
+    """The shipped news items, from their Markdown headers."""
+    items = []
+    for path in sorted((PROJECT_ROOT / "content" / "news").glob("*.md")):
+        header = path.read_text(encoding="utf-8").split("\n\n")[0]
+        fields = dict(line.split(": ", 1) for line in header.splitlines())
+        items.append(fields)
+    return items
+
+
+# --- Every page and its content ------------------------------------------------
+PAGES = {
+    "index.html": "Home",
+    "about-us/index.html": "About Us",
+    "our-team/index.html": "Our Team",
+    "our-members/index.html": "Our Members",
+    "our-programs/index.html": "Our Programs",
+    "news/index.html": "In The News",
+    "contact/index.html": None,
+    "404.html": None,
+}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_has_the_navigation_marking_the_current_one(built_site, path):
+    tree = page(built_site, path)
+    links = tree.xpath('//nav[@aria-label="Main"]//a')
+    assert [normalise(a.text_content()) for a in links] == NAV
+    current = [normalise(a.text_content()) for a in links if a.get("aria-current") == "page"]
+    assert current == ([PAGES[path]] if PAGES[path] else [])
+    assert tree.xpath('//a[@class="skip-link"]/@href') == ["#main"]
+    assert tree.xpath("//main/@id") == ["main"]
+
+
+def test_about_us_carries_the_whole_client_text(built_site):
+    seed = SEED.read_text(encoding="utf-8")
+    story, _, footer = seed.partition("Quick Links")
+    text = main_text(page(built_site, "about-us/index.html"))
+    headings = [normalise(h.text_content()) for h in page(built_site, "about-us/index.html").xpath("//main//h2")]
+    assert headings[:4] == ["Our journey", "A community schools model", "LACEPS Today", "About Us"]
+    paragraphs = [p for p in story.split("\n") if len(p.split()) > 8]
+    summary = footer.rsplit("About Us", 1)[1].split("Contact Us")[0]
+    assert len(paragraphs) == 9
+    for paragraph in [*paragraphs, summary]:
+        assert normalise(paragraph) in text
+
+
+def test_home_shows_mission_figures_news_and_contact(built_site):
+    tree = page(built_site, "index.html")
+    text = main_text(tree)
+    figures = yaml.safe_load((PROJECT_ROOT / "content/data/site.yaml").read_text())["figures"]
+    assert figures == {"networks": 9, "schools": 104, "students": 51000}
+    shown = [normalise(li.text_content()) for li in tree.xpath('//ul[@class="figures"]/li')]
+    assert shown == ["9 nonprofit public charter school networks", "104 schools", "51,000+ kids"]
+    assert "Our mission is to empower Los Angeles' leading public nonprofit charter schools" in text
+    latest = [normalise(h.text_content()) for h in tree.xpath('//main//li[@class="news-item"]/h3')]
+    newest = sorted(news_items(), key=lambda item: item["Date"], reverse=True)[:3]
+    assert latest == [normalise(item["Title"]) for item in newest]
+    assert tree.xpath('//main//a[@href="mailto:joni@lacfeps.org"]')
+
+
+def test_figures_come_from_the_data_file(tmp_path, tmp_path_factory):
+    output = build_variant(
+        tmp_path,
+        lambda content: replace_in(content / "data/site.yaml", "schools: 104", "schools: 110"),
+    )
+    tree = html.fromstring((output / "index.html").read_bytes())
+    assert "110 schools" in [normalise(li.text_content()) for li in tree.xpath('//ul[@class="figures"]/li')]
+    assert "with 110 schools serving over 51,000 kids" in normalise(tree.find(".//footer").text_content())
+
+
+def test_members_page_has_a_card_per_member_and_says_there_are_nine(built_site):
+    tree = page(built_site, "our-members/index.html")
+    members = yaml.safe_load((PROJECT_ROOT / "content/data/members.yaml").read_text())["members"]
+    names = [normalise(h.text_content()) for h in tree.xpath('//ul[@class="cards"]/li/h2')]
+    assert names == [m["name"] for m in members]
+    assert len(names) == 6
+    text = main_text(tree)
+    assert "nine of L.A.'s leading nonprofit public charter school networks" in text
+    assert "3 more member networks will be listed here soon." in text
+
+
+def test_team_page_ships_the_coalition_contact(built_site):
+    tree = page(built_site, "our-team/index.html")
+    assert tree.xpath('//main//a[@href="mailto:joni@lacfeps.org"]')
+    assert "Profiles of the coalition team will be added here." in main_text(tree)
+
+
+def test_programs_page_covers_the_coalition_work(built_site):
+    headings = [normalise(h.text_content()) for h in page(built_site, "our-programs/index.html").xpath("//main//h2")]
+    assert headings == [
+        "Family and civic engagement",
+        "Advocacy at every level of government",
+        "The community schools model",
+        "Member collaboration",
+        "Pandemic response",
+    ]
+    text = main_text(page(built_site, "our-programs/index.html"))
+    for phrase in ("Family Summits", "candidate forums", "local, state, and federal levels", "In 2022"):
+        assert phrase in text
+
+
+def test_contact_page_has_the_email_as_a_mailto_link(built_site):
+    assert page(built_site, "contact/index.html").xpath('//main//a[@href="mailto:joni@lacfeps.org"]')
+
+
+def test_footer_on_every_page(built_site):
+    for path in html_files(built_site):
+        footer = page(built_site, path).find(".//footer")
+        assert footer is not None, path
+        labels = [normalise(a.text_content()) for a in footer.xpath(".//nav//a")]
+        assert labels[: len(NAV)] == NAV, path
+        assert footer.xpath('.//a[@href="mailto:joni@lacfeps.org"]'), path
+        # No accounts are configured, so "Follow Us" is not shown.
+        assert "Follow Us" not in footer.text_content(), path
+
+
+def test_follow_us_links_come_from_settings(tmp_path):
+    output = build_variant(tmp_path, extra={"SOCIAL": [["Example network", "https://social.example/laceps"]]})
+    footer = html.fromstring((output / "index.html").read_bytes()).find(".//footer")
+    assert "Follow Us" in footer.text_content()
+    link = footer.xpath('.//a[@href="https://social.example/laceps"]')[0]
+    assert "noopener" in link.get("rel")
+
+
+# --- News --------------------------------------------------------------------------
+def test_each_news_item_is_listed_under_its_section_with_date_and_source(built_site):
+    tree = page(built_site, "news/index.html")
+    assert [normalise(h.text_content()) for h in tree.xpath("//main//h2")] == list(SECTIONS)
+    for item in news_items():
+        slug = SECTIONS[item["Category"]]
+        section_page = page(built_site, f"news/{slug}/index.html")
+        entries = [
+            li
+            for li in section_page.xpath('//li[@class="news-item"]')
+            if normalise(li.find("h2").text_content()) == normalise(item["Title"])
+        ]
+        assert len(entries) == 1, item["Title"]
+        meta = normalise(entries[0].find_class("news-item__meta")[0].text_content())
+        assert meta.endswith(item["Source"]), meta
+        assert entries[0].xpath(".//time/@datetime") == [item["Date"]]
+
+
+def test_sections_list_items_newest_first_and_an_empty_section_says_so(built_site):
+    tree = page(built_site, "news/index.html")
+    for name, slug in SECTIONS.items():
+        section = tree.xpath(f'//section[@aria-labelledby="{slug}"]')[0]
+        dates = section.xpath(".//time/@datetime")
+        assert dates == sorted(dates, reverse=True)
+        if name == "Press Releases":
+            assert dates == []
+            assert "Nothing here yet." in section.text_content()
+            assert not (built_site / f"news/{slug}").exists()
+
+
+def test_spanish_titles_are_marked_as_spanish(built_site):
+    spanish = {normalise(i["Title"]) for i in news_items() if i.get("Lang") == "es"}
+    assert len(spanish) == 4
+    for path in ("index.html", "news/index.html", "news/news-stories/index.html"):
+        listed = page(built_site, path).xpath('//main//li[@class="news-item"]')
+        for li in listed:
+            title = normalise(li.find_class("news-item__title")[0].text_content())
+            assert li.get("lang") == ("es" if title in spanish else None), (path, title)
+    stories = page(built_site, "news/news-stories/index.html").xpath('//li[@class="news-item"][@lang="es"]')
+    assert len(stories) == 4
+
+
+def test_items_without_body_or_link_are_listed_without_a_link(built_site):
+    for li in page(built_site, "news/news-stories/index.html").xpath('//li[@class="news-item"]'):
+        assert not li.xpath(".//a"), normalise(li.text_content())
+    assert not list((built_site / "news").glob("20*"))
+
+
+ITEM_WITH_BODY = """Title: A coalition update
+Date: 2026-01-15
+Category: Press Releases
+Source: LACEPS
+Summary: A short summary.
+
+The body of the update.
+"""
+ITEM_WITH_LINK = """Title: Coverage elsewhere
+Date: 2026-01-10
+Category: News Stories
+Source: Green Dot
+Link: https://news.example/story
+"""
+
+
+def test_items_with_a_body_get_a_page_and_items_with_a_link_link_out(tmp_path):
+    def add_items(content):
+        (content / "news/body.md").write_text(ITEM_WITH_BODY)
+        (content / "news/link.md").write_text(ITEM_WITH_LINK)
+
+    output = build_variant(tmp_path, add_items)
+    article = html.fromstring((output / "news/2026/a-coalition-update/index.html").read_bytes())
+    assert "The body of the update." in normalise(article.find(".//main").text_content())
+    assert article.xpath('//script[@type="application/ld+json"]')
+    listing = html.fromstring((output / "news/index.html").read_bytes())
+    internal = next(a for a in listing.iter("a") if normalise(a.text_content()) == "A coalition update")
+    assert internal.get("href") == f"{PRODUCTION_URL}/news/2026/a-coalition-update/"
+    external = listing.xpath('//a[@href="https://news.example/story"]')[0]
+    assert "noopener" in external.get("rel") and "external" in external.get("rel")
+    assert "(external site)" in external.text_content()
+    assert not (output / "news/2026/coverage-elsewhere").exists()
+    sections = listing.xpath('//section[@aria-labelledby="press-releases"]')[0]
+    assert "Nothing here yet." not in sections.text_content()
+
+
+def test_section_pages_paginate(tmp_path):
+    def add_many(content):
+        for day in range(1, 13):
+            (content / f"news/op-{day}.md").write_text(
+                f"Title: Opinion number {day}\nDate: 2026-02-{day:02d}\nCategory: Opinion Editorials\nSource: LACEPS\n"
+            )
+
+    output = build_variant(tmp_path, add_many)
+    first = html.fromstring((output / "news/opinion-editorials/index.html").read_bytes())
+    second = html.fromstring((output / "news/opinion-editorials/page/2/index.html").read_bytes())
+    assert len(first.xpath('//li[@class="news-item"]')) == 10
+    assert len(second.xpath('//li[@class="news-item"]')) == 4
+    assert first.xpath('//a[@rel="next"]/@href') == [f"{PRODUCTION_URL}/news/opinion-editorials/page/2/"]
+
+
+def test_feeds_parse_and_list_the_news(built_site):
+    items = news_items()
+    everything = feedparser.parse((built_site / "feeds/all.atom.xml").read_bytes())
+    assert not everything.bozo
+    assert sorted(normalise(e.title) for e in everything.entries) == sorted(normalise(i["Title"]) for i in items)
+    for name, slug in SECTIONS.items():
+        expected = [i for i in items if i["Category"] == name]
+        feed_file = built_site / f"feeds/{slug}.atom.xml"
+        if not expected:
+            assert not feed_file.exists()
+            continue
+        feed = feedparser.parse(feed_file.read_bytes())
+        assert not feed.bozo
+        assert len(feed.entries) == len(expected)
+        assert all(e.link.startswith(f"{PRODUCTION_URL}/news/{slug}/") for e in feed.entries)
+
+
+# --- Links, sitemap, metadata --------------------------------------------------------
+def local_target(built_site, url, from_page):
+    """The built file a link leads to, or None when it leaves the site."""
+    if url.startswith(PRODUCTION_URL):
+        url = url[len(PRODUCTION_URL):]
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return None
+    path = unquote(parts.path)
+    base = "/" + from_page
+    target = Path(path) if path.startswith("/") else (Path(base).parent / path)
+    target = built_site / target.as_posix().lstrip("/") if path else built_site / from_page
+    if target.is_dir() or path.endswith("/"):
+        target = target / "index.html"
+    return target, parts.fragment
+
+
+def test_every_internal_link_and_fragment_resolves(built_site):
+    checked = 0
+    for path in html_files(built_site):
+        tree = page(built_site, path)
+        for element, attribute, url, _ in tree.iterlinks():
+            if element.tag == "meta" or url.startswith(("mailto:", "https://schema.org")):
+                continue
+            resolved = local_target(built_site, url, path)
+            if resolved is None:
+                continue
+            target, fragment = resolved
+            assert target.is_file(), f"{path}: {url} leads nowhere"
+            if fragment:
+                ids = html.fromstring(target.read_bytes()).xpath("//@id")
+                assert fragment in ids, f"{path}: {url} has no #{fragment}"
+            checked += 1
+    assert checked > 200
+
+
+def test_sitemap_lists_every_page_and_nothing_else(built_site):
+    tree = etree.parse(str(built_site / "sitemap.xml"))
+    listed = sorted(tree.xpath("//s:url/s:loc/text()", namespaces=SITEMAP_NS))
+    pages = sorted(
+        f"{PRODUCTION_URL}/" + (p[: -len("index.html")] if p.endswith("index.html") else p)
+        for p in html_files(built_site)
+        if p != "404.html"
+    )
+    assert listed == pages
+
+
+def test_every_page_has_its_own_title_description_canonical_and_structured_data(built_site):
+    titles = set()
+    for path in html_files(built_site):
+        tree = page(built_site, path)
+        title = tree.findtext(".//title")
+        assert title and title not in titles, path
+        titles.add(title)
+        assert tree.xpath('//meta[@name="description"]/@content')[0].strip(), path
+        canonical = tree.xpath('//link[@rel="canonical"]/@href')[0]
+        assert canonical.startswith(PRODUCTION_URL + "/"), path
+        for prop in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
+            assert tree.xpath(f'//meta[@property="{prop}"]/@content'), (path, prop)
+        data = tree.xpath('//script[@type="application/ld+json"]/text()')[0]
+        assert '"@type": "Organization"' in data, path
+
+
+def test_robots_and_favicon(built_site):
+    robots = (built_site / "robots.txt").read_text()
+    assert f"Sitemap: {PRODUCTION_URL}/sitemap.xml" in robots
+    assert (built_site / "favicon.svg").is_file()
+    assert page(built_site, "index.html").xpath('//link[@rel="icon"]/@href') == [f"{PRODUCTION_URL}/favicon.svg"]
+
+
+# --- Escaping ---------------------------------------------------------------------------
+HOSTILE = '<script>alert("x")</script> Tom & "Jerry" -- 2020-2021'
+
+
+def test_titles_summaries_and_data_render_as_text_with_typography(tmp_path):
+    def add_hostile(content):
+        (content / "news/hostile.md").write_text(
+            f"Title: {HOSTILE}\nSlug: hostile\nDate: 2026-03-01\nCategory: News Stories\n"
+            f"Source: LACEPS\nSummary: {HOSTILE}\n\nBody.\n"
+        )
+        replace_in(content / "data/members.yaml", "name: Bright Star Schools", f"name: '{HOSTILE}'")
+
+    output = build_variant(tmp_path, add_hostile)
+    for path in ("news/2026/hostile/index.html", "news/index.html", "our-members/index.html"):
+        source = (output / path).read_text()
+        assert "<script>alert" not in source, path
+        assert "&lt;script&gt;alert(" in source, path
+        tree = html.fromstring(source)
+        assert not tree.xpath("//main//script"), path
+        text = tree.find(".//main").text_content()
+        assert "Tom & “Jerry” — 2020-2021" in text.replace("\xa0", " "), path
+    head = html.fromstring((output / "news/2026/hostile/index.html").read_bytes())
+    assert head.findtext(".//title").startswith('<script>alert(“x”)</script> Tom & “Jerry”')
+    description = head.xpath('//meta[@name="description"]/@content')[0]
+    assert "<script>" in description  # an attribute value: text, safely quoted
+
+
+# --- A strict build ---------------------------------------------------------------------
+def build_variant(tmp_path, change=None, extra=None):
+    """Build the real content with one change, into tmp_path; return the output folder."""
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    if change:
+        change(content)
+    output = tmp_path / "output"
+    site.build(
+        settings=site.PRODUCTION_SETTINGS,
+        output=output,
+        content=content,
+        extra={"CACHE_PATH": str(tmp_path / "cache"), **(extra or {})},
+    )
+    return output
+
+
+def replace_in(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+FIRST_ITEM = "content/news/2025-04-25-questbridge-scholars.md"
+BROKEN = {
+    "bad date": (
+        lambda c: replace_in(c / FIRST_ITEM[8:], "Date: 2025-04-25", "Date: 2025-13-45"),
+        f'{FIRST_ITEM}:2: Date "2025-13-45" is not a date — write it as YYYY-MM-DD',
+    ),
+    "missing title": (
+        lambda c: replace_in(c / FIRST_ITEM[8:], "Title: 5 low-income high school seniors named prestigious Quest Bridge Scholars\n", ""),
+        f"{FIRST_ITEM}:1: Title is missing — add a line",
+    ),
+    "unknown category": (
+        lambda c: replace_in(c / FIRST_ITEM[8:], "Category: News Stories", "Category: Newz"),
+        f'{FIRST_ITEM}:3: Category "Newz" is not a news section — use exactly one of: News Stories',
+    ),
+    "link to a missing file": (
+        lambda c: replace_in(c / "pages/our-programs.md", "{filename}our-members.md", "{filename}our-membres.md"),
+        "content/pages/our-programs.md:20: link to 'our-membres.md': that file does not exist",
+    ),
+    "duplicate slug": (
+        lambda c: shutil.copy(c / FIRST_ITEM[8:], c / "news/copy-of-an-item.md"),
+        'content/news/copy-of-an-item.md:1: this news item has the same address "5-low-income',
+    ),
+    "data file missing a field": (
+        lambda c: replace_in(c / "data/members.yaml", "- name: Camino Nuevo Charter Academy\n    description:", "- description:"),
+        'content/data/members.yaml:13: this entry has no "name"',
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", BROKEN)
+def test_a_strict_build_fails_naming_the_file_and_the_problem(tmp_path, capfd, mistake):
+    change, message = BROKEN[mistake]
+    with pytest.raises(site.BuildFailed):
+        build_variant(tmp_path, change)
+    stderr = capfd.readouterr().err
+    assert message.replace("content/", f"{tmp_path}/content/", 1) in stderr, stderr
+
+
+def test_a_pelican_warning_fails_the_build(tmp_path, capfd):
+    # A setting Pelican warns about (a trailing slash) is fatal too.
+    with pytest.raises(site.BuildFailed):
+        build_variant(tmp_path, extra={"SITEURL": "https://lacfeps.org/"})
+    assert "Removed extraneous trailing slash from" in capfd.readouterr().out
