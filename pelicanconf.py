@@ -118,6 +118,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "base-uri 'none'; form-action 'none'"
 )
+# `invoke livereload` injects an inline script that reloads the browser; only
+# builds for that local server (LIVERELOAD, set by the task) allow it.
+LIVERELOAD = False
+LIVERELOAD_CSP = "script-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:*"
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

@@ -72,12 +72,13 @@ def livereload(port=8000):
 
     def rebuild():
         try:
-            build()
+            build(extra={"LIVERELOAD": True})
         except BuildFailed as error:
             print(error, file=sys.stderr)
 
     rebuild()
     server = Server()
-    for path in WATCHED:
-        server.watch(str(PROJECT_ROOT / path / "**" / "*") if (PROJECT_ROOT / path).is_dir() else str(PROJECT_ROOT / path), rebuild)
+    for name in WATCHED:
+        path = PROJECT_ROOT / name
+        server.watch(str(path / "**" / "*") if path.is_dir() else str(path), rebuild)
     server.serve(host="127.0.0.1", port=port, root=str(OUTPUT))

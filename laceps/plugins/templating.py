@@ -141,8 +141,11 @@ def write_assets(pelican):
         shutil.copyfile(static_dir / name, target)
 
 
-def add_filters(pelican):
+def configure_templates(pelican):
+    """Filters, tests and globals for the theme; the livereload policy when asked."""
     settings = pelican.settings
+    if settings["LIVERELOAD"]:
+        settings["CONTENT_SECURITY_POLICY"] += "; " + settings["LIVERELOAD_CSP"]
     settings["JINJA_FILTERS"] = {
         **settings.get("JINJA_FILTERS", {}),
         "prose": prose,
@@ -159,7 +162,7 @@ def add_filters(pelican):
 
 def register():
     signals.initialized.connect(fingerprinted_assets)
-    signals.initialized.connect(add_filters)
+    signals.initialized.connect(configure_templates)
     signals.readers_init.connect(use_plain_text_reader)
     signals.content_object_init.connect(mark_fields_safe)
     signals.finalized.connect(write_assets)
