@@ -42,8 +42,8 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):
         "--output", str(output),
         "--fatal", "warnings",
     ]
-    for key, value in extra.items():
-        command += ["--extra-settings", f"{key}={json.dumps(value)}"]
+    # One --extra-settings with every KEY=VALUE: Pelican keeps only the last of repeated flags.
+    command += ["--extra-settings", *(f"{key}={json.dumps(value)}" for key, value in extra.items())]
     result = subprocess.run(command, cwd=PROJECT_ROOT)
     if result.returncode != 0:
         raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
