@@ -9,7 +9,7 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import news, quality, templating  # noqa: E402
+from laceps.plugins import drafts, images, news, quality, templating  # noqa: E402
 
 # --- The site -------------------------------------------------------------
 SITENAME = "Los Angeles Coalition for Excellent Public Schools"
@@ -32,7 +32,9 @@ SOCIAL = ()
 PATH = "content"
 PAGE_PATHS = ["pages"]
 ARTICLE_PATHS = ["news"]
-STATIC_PATHS = ["images", "extra"]
+# content/images/ is not copied as it is: laceps.plugins.images publishes sized
+# copies of the photos that pages use, never the large originals.
+STATIC_PATHS = ["extra"]
 EXTRA_PATH_METADATA = {
     "extra/favicon.svg": {"path": "favicon.svg"},
 }
@@ -51,6 +53,19 @@ DATA_SCHEMAS = {
     },
 }
 DEFAULT_METADATA = {"status": "published"}
+# Photos in Markdown and data files, published as responsive AVIF/WebP copies
+# (laceps.plugins.images). Formats best first; the last is the <img> fallback.
+# "sizes" is how wide each kind shows (see theme/static/css/site.css).
+IMAGES = {
+    "formats": ("avif", "webp"),  # AVIF only where Pillow can write it
+    "quality": {"avif": 60, "webp": 80},
+    "output": "images",
+    "kinds": {
+        "content": {"widths": (400, 800, 1200), "sizes": "(min-width: 40rem) 38rem, 100vw"},
+        "logo": {"widths": (160, 320, 480), "sizes": "16rem"},
+        "photo": {"widths": (320, 640), "sizes": "(min-width: 40rem) 20rem, 100vw"},
+    },
+}
 # Summary is plain text (like Title), never Markdown: see laceps.plugins.templating.
 FORMATTED_FIELDS = []
 SUMMARY_MAX_LENGTH = 40
@@ -78,6 +93,13 @@ ARTICLE_URL = "news/{date:%Y}/{slug}/"
 ARTICLE_SAVE_AS = "news/{date:%Y}/{slug}/index.html"
 ARTICLE_LANG_URL = ARTICLE_URL  # a Spanish item lives beside the English ones
 ARTICLE_LANG_SAVE_AS = ARTICLE_SAVE_AS
+# Drafts (Status: draft): local builds show them at their future address, in
+# the lists, marked "Draft" (laceps.plugins.drafts); publishconf.py drops them.
+SHOW_DRAFTS = True
+DRAFT_URL = DRAFT_LANG_URL = ARTICLE_URL
+DRAFT_SAVE_AS = DRAFT_LANG_SAVE_AS = ARTICLE_SAVE_AS
+DRAFT_PAGE_URL = DRAFT_PAGE_LANG_URL = PAGE_URL
+DRAFT_PAGE_SAVE_AS = DRAFT_PAGE_LANG_SAVE_AS = PAGE_SAVE_AS
 CATEGORY_URL = "news/{slug}/"
 CATEGORY_SAVE_AS = "news/{slug}/index.html"
 PAGINATED_TEMPLATES = {"category": None}
@@ -131,7 +153,7 @@ JINJA_ENVIRONMENT = {
 I18N_TEMPLATES_LANG = "en"
 
 # --- Plugins --------------------------------------------------------------
-PLUGINS = ["data_files", "i18n_subsites", "sitemap", templating, news, quality]
+PLUGINS = ["data_files", "i18n_subsites", "sitemap", templating, drafts, news, images, quality]
 SITEMAP = {
     "format": "xml",
     "exclude": [r"^404\.html$", r"^robots\.txt$"],

@@ -11,5 +11,10 @@ SITEURL = "https://lacfeps.org"
 RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = True
 
+# Drafts are neither listed nor written anywhere.
+SHOW_DRAFTS = False
+DRAFT_URL = DRAFT_LANG_URL = DRAFT_SAVE_AS = DRAFT_LANG_SAVE_AS = ""
+DRAFT_PAGE_URL = DRAFT_PAGE_LANG_URL = DRAFT_PAGE_SAVE_AS = DRAFT_PAGE_LANG_SAVE_AS = ""
+
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"

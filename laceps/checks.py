@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import yaml
 from pelican.utils import slugify
@@ -20,7 +21,15 @@ MAY_BE_EMPTY = ("url",)  # "URL:" with nothing after it puts a page at the site'
 META_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9_-]*):\s*(?P<value>.*)$")
 INTERNAL_LINK = re.compile(r"\{(?:filename|static|attach)\}(?P<target>[^)\s\"'>]+)")
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)")
+LINK_PREFIX = re.compile(r"^\{(?:filename|static|attach)\}")
+WEB_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")  # what laceps.plugins.images can resize
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+FILL_IN = "FILL IN"  # what `invoke new` writes where the editor still has to write something
+
+FILL_IN_FIX = "replace the FILL IN text with the real information (or delete the line if the field is optional)"
+MISSING_FILE_FIX = "check the file name and folder (paths are relative to this file, or to content/ when they start with /)"
+IMAGE_TYPE_FIX = "save it as a .jpg or .png file and write that file name here"
 
 NEWS_FIELDS = {
     "required": ("title", "date", "category", "source"),
@@ -94,6 +103,8 @@ class Checker:
         for source in news + pages:
             self.check_common(source)
             self.check_links(source)
+            self.check_images(source)
+            self.check_unfilled_body(source)
         self.check_unique(news, "news item")
         self.check_unique(pages, "page")
         self.check_data()
@@ -123,6 +134,8 @@ class Checker:
                     f'unknown field "{key.title()}"',
                     f"use one of: {', '.join(k.title() for k in known)} (check the spelling)",
                 )
+            elif FILL_IN in value:
+                self.report(source.display, line, f"{key.title()} still says {FILL_IN}", FILL_IN_FIX)
             elif not value and key not in MAY_BE_EMPTY:
                 self.report(source.display, line, f"{key.title()} is empty", "write a value after the colon or delete the line")
         for key in spec["required"]:
@@ -133,6 +146,8 @@ class Checker:
                     f"{key.title()} is missing",
                     f'add a line "{key.title()}: …" to the block at the top of the file',
                 )
+        # An unfilled field is reported once, above, not again as a malformed value.
+        source.fields = {key: field for key, field in source.fields.items() if FILL_IN not in field[0]}
 
     def check_common(self, source):
         fields = source.fields
@@ -191,24 +206,40 @@ class Checker:
 
     def check_links(self, source):
         for number, text in source.body:
+            images = [match.span("src") for match in IMAGE.finditer(text)]
             for match in INTERNAL_LINK.finditer(text):
-                target = match["target"].split("#")[0]
-                base = self.content if target.startswith("/") else source.path.parent
-                if not (base / target.lstrip("/")).resolve().is_file():
-                    self.report(
-                        source.display,
-                        number,
-                        f"link to {match['target']!r}: that file does not exist",
-                        "check the file name and folder (paths are relative to this file, or to content/ when they start with /)",
-                    )
+                if any(start <= match.start() < end for start, end in images):
+                    continue  # check_images says more about an image
+                if not content_file(match[0], source.path.parent, self.content).is_file():
+                    self.report(source.display, number, f"link to {match['target']!r}: that file does not exist", MISSING_FILE_FIX)
+
+    def check_images(self, source):
+        for number, text in source.body:
             for match in IMAGE.finditer(text):
+                src = match["src"]
                 if not match["alt"].strip():
                     self.report(
                         source.display,
                         number,
-                        f"image {match['src']} has no alt text",
+                        f"image {src} has no alt text",
                         "describe the image between the square brackets: ![What the picture shows](…)",
                     )
+                if WEB_ADDRESS.match(src):
+                    self.report(
+                        source.display,
+                        number,
+                        f"image {src} is on another website",
+                        "download it, put the file beside this one and write its file name (the site shows only its own images)",
+                    )
+                elif Path(src).suffix.lower() not in IMAGE_TYPES:
+                    self.report(source.display, number, f"image {src} is not a JPEG or PNG photo", IMAGE_TYPE_FIX)
+                elif not content_file(src, source.path.parent, self.content).is_file():
+                    self.report(source.display, number, f"image {src}: that file does not exist", MISSING_FILE_FIX)
+
+    def check_unfilled_body(self, source):
+        for number, text in source.body:
+            if FILL_IN in text:
+                self.report(source.display, number, f"this line still says {FILL_IN}", "write the text you mean here, or delete the line")
 
     def check_unique(self, sources, kind):
         seen_slugs, seen_titles = {}, {}
@@ -260,6 +291,7 @@ class Checker:
             self.report(display, 1, f'the list "{list_name}:" is missing', f'add "{list_name}:" at the start of a line')
             return
         records = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        names = {}  # name -> line of its first entry
         for record in records:
             line = record.start_mark.line + 1
             if not isinstance(record, yaml.MappingNode):
@@ -272,8 +304,20 @@ class Checker:
                     if rule.endswith("?"):
                         continue
                     self.report(display, line, f'this entry has no "{field}"', f'add "{field}: …" to it, indented like the other fields')
-                    continue
-                self.check_value(display, value_node, field, rule.rstrip("?"))
+                elif FILL_IN in str(value_node.value):
+                    self.report(display, value_node.start_mark.line + 1, f"{field} still says {FILL_IN}", FILL_IN_FIX)
+                else:
+                    self.check_value(display, value_node, field, rule.rstrip("?"))
+            name = values.get("name")
+            if name is not None and isinstance(name.value, str):
+                if name.value in names:
+                    self.report(
+                        display,
+                        name.start_mark.line + 1,
+                        f'"{name.value}" is listed twice (first on line {names[name.value]})',
+                        "delete one of the two entries",
+                    )
+                names.setdefault(name.value, name.start_mark.line + 1)
             for field, value_node in values.items():
                 if field not in fields:
                     self.report(
@@ -290,10 +334,18 @@ class Checker:
             self.report(display, line, f'{field} "{value}" is not an https:// web address', "copy the full address from the browser, starting with https://")
         elif rule == "email" and not EMAIL.match(value):
             self.report(display, line, f'{field} "{value}" is not an email address', "write it as name@example.org")
+        elif rule == "image" and Path(value).suffix.lower() not in IMAGE_TYPES:
+            self.report(display, line, f"{field} {value} is not a JPEG or PNG photo", IMAGE_TYPE_FIX)
         elif rule == "image" and not (self.content / value.lstrip("/")).is_file():
             self.report(display, line, f"{field} {value}: that image does not exist", "put the image in content/images/ and write its path, e.g. images/logo.png")
         elif rule == "count" and not re.fullmatch(r"\d+", value):
             self.report(display, line, f'{field} "{value}" is not a whole number', "write digits only, without commas or a plus sign, e.g. 51000")
+
+
+def content_file(target, folder, content):
+    """The file a link or image in `folder` points at: relative to it, or to content/ with a leading /."""
+    target = unquote(LINK_PREFIX.sub("", target).split("#")[0])
+    return ((content if target.startswith("/") else folder) / target.lstrip("/")).resolve()
 
 
 def mapping_value(node, key):
