@@ -108,8 +108,9 @@ PAGINATION_PATTERNS = (
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
 )
 # Pages that exist only as lists of other things are not generated.
-DIRECT_TEMPLATES = ["robots"]
+DIRECT_TEMPLATES = ["robots", "headers"]
 ROBOTS_SAVE_AS = "robots.txt"
+HEADERS_SAVE_AS = "_headers"  # HTTP headers, for hosts that read the file (Netlify, Cloudflare Pages)
 TAG_SAVE_AS = TAGS_SAVE_AS = ""
 AUTHOR_SAVE_AS = AUTHORS_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ARCHIVES_SAVE_AS = ""
@@ -129,6 +130,7 @@ FEED_ALL_ATOM = None
 CATEGORY_FEED_ATOM = None
 FEED_ALL_RSS = CATEGORY_FEED_RSS = None
 TRANSLATION_FEED_ATOM = AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None
+AUTHOR = SITENAME  # Atom requires a named author on every entry: the coalition lists them
 
 # --- Theme ----------------------------------------------------------------
 THEME = "theme"
@@ -156,7 +158,7 @@ I18N_TEMPLATES_LANG = "en"
 PLUGINS = ["data_files", "i18n_subsites", "sitemap", templating, drafts, news, images, quality]
 SITEMAP = {
     "format": "xml",
-    "exclude": [r"^404\.html$", r"^robots\.txt$"],
+    "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],
 }
 
 # --- Build ----------------------------------------------------------------

@@ -5,29 +5,22 @@ read as files. `served_site` is the same production build with SITEURL set to a
 loopback server that serves it, for tests that open pages in Chromium.
 """
 
-import functools
-import http.server
-import socket
-import threading
+import contextlib
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from laceps import site
+from laceps.serve_static import serve_production_build
 
 PRODUCTION_URL = "https://lacfeps.org"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def build_site(tmp_path_factory, name, **extra):
+def build_site(tmp_path_factory, name):
     output = tmp_path_factory.mktemp(name)
     cache = tmp_path_factory.mktemp(f"{name}-cache")
-    site.build(settings=site.PRODUCTION_SETTINGS, output=output, extra={"CACHE_PATH": str(cache), **extra})
+    site.build(settings=site.PRODUCTION_SETTINGS, output=output, extra={"CACHE_PATH": str(cache)})
     return output
 
 
@@ -36,36 +29,42 @@ def built_site(tmp_path_factory) -> Path:
     return build_site(tmp_path_factory, "site")
 
 
-class SiteServer:
-    """A static file server for a built site, with the headers a CDN would add."""
-
-    def __init__(self, root: Path, port: int):
-        self.root = root
-        self.port = port
-        self.url = f"http://127.0.0.1:{self.port}"
-        handler = functools.partial(QuietHandler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def html_pages(root):
+    """Every built HTML page, as its path on the site: "/", "/about-us/", "/404.html"."""
+    paths = []
+    for file in sorted(root.rglob("*.html")):
+        path = "/" + file.relative_to(root).as_posix()
+        paths.append(path[: -len("index.html")] if path.endswith("/index.html") else path)
+    return paths
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+def page_file(root, path):
+    """The file behind a page's path on the site (see html_pages)."""
+    return root / path.lstrip("/") / "index.html" if path.endswith("/") else root / path.lstrip("/")
+
+
+SERVED_SITE = pytest.StashKey()
+
+
+def served_production_site(config):
+    """Build and serve once per session, at first need: collecting the per-page tests needs it."""
+    if SERVED_SITE not in config.stash:
+        stack = contextlib.ExitStack()
+        config.add_cleanup(stack.close)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="served-site-")))
+        config.stash[SERVED_SITE] = stack.enter_context(
+            serve_production_build(folder / "output", cache=folder / "cache")
+        )
+    return config.stash[SERVED_SITE]
 
 
 @pytest.fixture(scope="session")
-def served_site(tmp_path_factory):
+def served_site(request):
     """The production build, with its links pointing at a loopback server that serves it."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    output = build_site(tmp_path_factory, "served-site", SITEURL=url, FEED_DOMAIN=url)
-    with SiteServer(output, port) as server:
-        yield server
+    return served_production_site(request.config)
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes `site_page` runs once per built HTML page, named by its path."""
+    if "site_page" in metafunc.fixturenames:
+        metafunc.parametrize("site_page", html_pages(served_production_site(metafunc.config).root))
