@@ -2,13 +2,32 @@
 
 from invoke import task
 
-from laceps import site
+from laceps import scaffold, site
 
 
 @task
 def clean(c):
     """Delete the built site (output/) and Pelican's cache."""
     site.clean()
+
+
+@task
+def check(c):
+    """Check all content; list every problem as path:line: what is wrong — how to fix it."""
+    site.check()
+
+
+@task(
+    help={
+        "section": "a news item in this section: news-stories, press-releases or opinion-editorials",
+        "page": "a page",
+        "member": "a member network (content/data/members.yaml)",
+        "team": "a team member (content/data/team.yaml)",
+    }
+)
+def new(c, title, section="", page=False, member=False, team=False):
+    """Start a news item, page, member or team member, e.g. invoke new "Title" --section press-releases."""
+    print(scaffold.new(title, section=section, page=page, member=member, team=team))
 
 
 @task

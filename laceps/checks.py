@@ -115,14 +115,8 @@ class Checker:
         found = []
         for folder in folders:
             for path in sorted((self.content / folder).rglob("*.md")):
-                found.append(read_source(path, self.display(path)))
+                found.append(read_source(path, display(path)))
         return found
-
-    def display(self, path):
-        try:
-            return str(path.resolve().relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
 
     def check_fields(self, source, spec):
         known = spec["required"] + spec["optional"]
@@ -266,9 +260,9 @@ class Checker:
         data_dir = self.content / self.settings["DATA_FILES_DIR"]
         for name, spec in self.settings["DATA_SCHEMAS"].items():
             path = data_dir / name
-            display = self.display(path)
+            where = display(path)
             if not path.is_file():
-                self.report(display, 1, "this data file is missing", "restore it from the repository history")
+                self.report(where, 1, "this data file is missing", "restore it from the repository history")
                 continue
             try:
                 root = yaml.compose(path.read_text(encoding="utf-8"))
@@ -276,14 +270,14 @@ class Checker:
                 mark = getattr(error, "problem_mark", None)
                 line = mark.line + 1 if mark else 1
                 self.report(
-                    display,
+                    where,
                     line,
                     f"this is not valid YAML ({getattr(error, 'problem', error)})",
                     "check the indentation and that each value follows 'field: '; quote values that contain a colon",
                 )
                 continue
             for list_name, fields in spec.items():
-                self.check_records(display, root, list_name, fields)
+                self.check_records(where, root, list_name, fields)
 
     def check_records(self, display, root, list_name, fields):
         node = mapping_value(root, list_name)
@@ -340,6 +334,14 @@ class Checker:
             self.report(display, line, f"{field} {value}: that image does not exist", "put the image in content/images/ and write its path, e.g. images/logo.png")
         elif rule == "count" and not re.fullmatch(r"\d+", value):
             self.report(display, line, f'{field} "{value}" is not a whole number', "write digits only, without commas or a plus sign, e.g. 51000")
+
+
+def display(path):
+    """A path as the editor should read it: from the project folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def content_file(target, folder, content):

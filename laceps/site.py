@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 from invoke.exceptions import Exit
+from pelican.settings import read_settings
 
 from laceps import PROJECT_ROOT
+from laceps.checks import check_content
 
 DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
 PRODUCTION_SETTINGS = PROJECT_ROOT / "publishconf.py"
@@ -48,6 +50,16 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):
     if result.returncode != 0:
         raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
     return Path(output)
+
+
+def check(content=CONTENT):
+    """Print every problem in the content; raise Exit (non-zero) when there is any."""
+    problems = check_content(read_settings(str(DEV_SETTINGS), override={"PATH": str(content)}))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        raise Exit(f"{len(problems)} problem(s) in the content: fix them, then run `invoke check` again (EDITING.md explains each message).", code=1)
+    print("No problems found in the content.")
 
 
 def clean(output=OUTPUT):
