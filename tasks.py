@@ -1,7 +1,9 @@
 """Commands for the LACEPS website. `invoke --list` shows them; each calls laceps.site."""
 
 from invoke import task
+from invoke.exceptions import Exit
 
+from laceps import publish as publishing
 from laceps import scaffold, site
 
 
@@ -59,3 +61,12 @@ def livereload(c, port=8000):
 def preview(c):
     """Build the production site (publishconf.py) into output/."""
     site.build(settings=site.PRODUCTION_SETTINGS)
+
+
+@task(help={"dry-run": "print what would be uploaded, replaced and deleted; change nothing"})
+def publish(c, dry_run=False):
+    """Build the production site and sync it to the bucket behind the CDN (README: Publishing)."""
+    try:
+        publishing.publish_site(c.config.get("publish"), dry_run=dry_run)
+    except publishing.PublishError as error:
+        raise Exit(f"publish: {error}", code=1) from error
