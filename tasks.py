@@ -1,4 +1,4 @@
-"""Commands for the LACEPS website. `invoke --list` shows them; each calls laceps.site."""
+"""Commands for the LACEPS website. `invoke --list` shows them; each calls one function in laceps."""
 
 from invoke import task
 from invoke.exceptions import Exit
