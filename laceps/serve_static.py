@@ -86,6 +86,7 @@ def serve_production_build(output, cache):
         settings=site.PRODUCTION_SETTINGS,
         output=output,
         extra={"CACHE_PATH": str(cache), "SITEURL": url, "FEED_DOMAIN": url},
+        quiet=True,
     )
     with SiteServer(output, port) as server:
         yield server

@@ -35,8 +35,11 @@ def cache_folder():
     return PROJECT_ROOT / "cache" / digest.hexdigest()[:12]
 
 
-def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):
-    """Run Pelican with every warning fatal; raise BuildFailed on any problem."""
+def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, quiet=False):
+    """Run Pelican with every warning fatal; raise BuildFailed on any problem.
+
+    quiet: show Pelican's messages (all on stdout) only when the build fails.
+    """
     extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
     command = [
         sys.executable, "-m", "pelican", str(content),
@@ -46,8 +49,10 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None):
     ]
     # One --extra-settings with every KEY=VALUE: Pelican keeps only the last of repeated flags.
     command += ["--extra-settings", *(f"{key}={json.dumps(value)}" for key, value in extra.items())]
-    result = subprocess.run(command, cwd=PROJECT_ROOT)
+    result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE if quiet else None, text=True)
     if result.returncode != 0:
+        if quiet:
+            print(result.stdout, file=sys.stderr)
         raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
     return Path(output)
 
