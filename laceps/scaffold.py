@@ -106,16 +106,26 @@ def add_entry(settings, file_name, name):
     entries = (yaml.safe_load(text) or {}).get(list_name) or []
     if any(str(entry.get("name", "")).casefold() == name.casefold() for entry in entries):
         raise ScaffoldError(f"{display(path)} already lists {name}")
-    indent = (re.search(r"^( *)- name:", text, re.MULTILINE) or [None, "  "])[1]
+    first = re.search(r"^( *)- name:", text, re.MULTILINE)
+    indent = first[1] if first else "  "
     lines = [f"{indent}- name: {yaml_text(name)}"]
     lines += [f"{indent}  {field}: {value}" for field, value in ENTRIES[file_name].items()]
-    # "people: []" (an empty list) must become "people:" before entries can follow it.
-    updated = re.sub(rf"^{list_name}:\s*\[\]\s*$", f"{list_name}:", text, flags=re.MULTILINE)
-    updated = updated.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    if (yaml.safe_load(updated) or {}).get(list_name, [])[:-1] != entries:
+    updated = append_to_list(text, list_name, "\n".join(lines))
+    try:
+        appended = (yaml.safe_load(updated) or {}).get(list_name, [])[:-1] == entries
+    except yaml.YAMLError:
+        appended = False
+    if not appended:
         raise ScaffoldError(f'could not add to {display(path)}: "{list_name}:" is not its last list; add the entry by hand (EDITING.md)')
     path.write_text(updated, encoding="utf-8")
     return f"Added {name} to {display(path)}: replace each FILL IN, then run `invoke check`."
+
+
+def append_to_list(text, list_name, entry):
+    """A data file's text with `entry` (YAML lines) added at its end, the end of its list `list_name`."""
+    # "people: []" (an empty list) must become "people:" before entries can follow it.
+    text = re.sub(rf"^{list_name}:\s*\[\]\s*$", f"{list_name}:", text, flags=re.MULTILINE)
+    return text.rstrip("\n") + "\n" + entry.rstrip("\n") + "\n"
 
 
 def yaml_text(value):

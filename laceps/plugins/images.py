@@ -25,8 +25,9 @@ from laceps.checks import IMAGE_TYPES, WEB_ADDRESS, content_file
 IMG_TAG = re.compile(r"<img\b[^>]*>")
 MIME_TYPES = {"avif": "image/avif", "webp": "image/webp"}
 
-# The sized copies this build publishes: output path -> file in the cache.
-# Filled while pages are read and rendered, written out when the build ends.
+# The sized copies each site of this build publishes (the Spanish subsite has
+# its own output folder): output folder -> {path in it: file in the cache}.
+# Filled while pages are read and rendered, written out when that site is done.
 published = {}
 
 
@@ -65,7 +66,7 @@ def sized_copies(source, settings, kind):
                 if not cached.exists():
                     resized = resized or image.resize((width, height), Image.Resampling.LANCZOS)
                     resized.save(cached, name.upper(), quality=config["quality"][name])
-                published[url_path] = cached
+                published.setdefault(settings["OUTPUT_PATH"], {})[url_path] = cached
                 copies[name].append((url_path, width, height))
     return copies
 
@@ -121,14 +122,13 @@ def template_picture(context, path, kind, alt="", eager=False, css_class=""):
 
 
 def start(pelican):
-    published.clear()
     settings = pelican.settings
     settings["JINJA_GLOBALS"] = {**settings.get("JINJA_GLOBALS", {}), "picture": template_picture}
 
 
 def write_copies(pelican):
-    for url_path, cached in published.items():
-        target = Path(pelican.output_path) / url_path
+    for url_path, cached in published.pop(pelican.settings["OUTPUT_PATH"], {}).items():
+        target = Path(pelican.settings["OUTPUT_PATH"]) / url_path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, target)
 

@@ -1,0 +1,172 @@
+"""The content checks (laceps.checks): one broken file per problem, each with its exact message.
+
+Each case copies the real content, writes one broken file into it (or deletes
+one) and expects exactly one line, `path:line: what is wrong — how to fix it`.
+A few cases also go through the real build, which must refuse with that line.
+"""
+
+import pytest
+from invoke.exceptions import Exit
+from pelican.settings import read_settings
+
+from laceps import site
+from laceps.checks import check_content
+from tests.content_copy import build, copy_content, make_photo
+
+NEWS = "content/news/broken.md"
+PAGE = "content/pages/broken.md"
+MEMBERS = "content/data/members.yaml"
+TEAM = "content/data/team.yaml"
+SITE = "content/data/site.yaml"
+HEADER = "Title: A sample item\nDate: 2025-01-02\nCategory: News Stories\nSource: LACEPS\n"
+MISSING_FILE_FIX = "check the file name and folder (paths are relative to this file, or to content/ when they start with /)"
+FILL_IN_FIX = "replace the FILL IN text with the real information (or delete the line if the field is optional)"
+
+
+def news(*lines, body=""):
+    """A news item: the four required fields, then `lines`, then a body (starting on line 6 + len(lines))."""
+    return HEADER + "".join(f"{line}\n" for line in lines) + (f"\n{body}\n" if body else "")
+
+
+def members(*entry_lines):
+    return "members:\n" + "".join(f"{line}\n" for line in entry_lines)
+
+
+# id: (file, its text or None to delete it, the one expected problem)
+CASES = {
+    "title missing": (NEWS, "Date: 2025-01-02\nCategory: News Stories\nSource: LACEPS\n",
+                      f'{NEWS}:1: Title is missing — add a line "Title: …" to the block at the top of the file'),
+    "field empty": (NEWS, news("Summary:"), f"{NEWS}:5: Summary is empty — write a value after the colon or delete the line"),
+    "unknown field": (NEWS, news("Author: Someone"),
+                      f'{NEWS}:5: unknown field "Author" — use one of: Title, Date, Category, Source, Link, Lang, '
+                      "Summary, Status, Slug, Modified (check the spelling)"),
+    "bad date": (NEWS, HEADER.replace("2025-01-02", "25/04/2025"),
+                 f'{NEWS}:2: Date "25/04/2025" is not a date — write it as YYYY-MM-DD, for example 2025-04-25'),
+    "unknown section": (NEWS, HEADER.replace("News Stories", "Announcements"),
+                        f'{NEWS}:3: Category "Announcements" is not a news section — use exactly one of: '
+                        "News Stories, Press Releases, Opinion Editorials"),
+    "link not https": (NEWS, news("Link: http://example.org/story"),
+                       f'{NEWS}:5: Link "http://example.org/story" is not a secure https:// address — '
+                       "copy the full address from the browser, starting with https://"),
+    "unknown lang": (NEWS, news("Lang: fr"), f'{NEWS}:5: Lang "fr" is not a language of this site — use en or es'),
+    "unknown status": (NEWS, news("Status: ready"), f'{NEWS}:5: Status "ready" is not known — use one of: published, draft, hidden'),
+    "summary too long": (NEWS, news("Summary: " + "x" * 161),
+                         f"{NEWS}:5: Summary is 161 characters long; search engines show about 160 — shorten it to 160 characters or fewer"),
+    "link to a missing file": (NEWS, news(body="See [the other item]({filename}missing.md)."),
+                               f"{NEWS}:6: link to 'missing.md': that file does not exist — {MISSING_FILE_FIX}"),
+    "image without alt": (NEWS, news(body="![](photo.jpg)"),
+                          f"{NEWS}:6: image photo.jpg has no alt text — describe the image between the square brackets: "
+                          "![What the picture shows](…)"),
+    "image on another website": (NEWS, news(body="![A sample photo](https://example.org/photo.jpg)"),
+                                 f"{NEWS}:6: image https://example.org/photo.jpg is on another website — download it, "
+                                 "put the file beside this one and write its file name (the site shows only its own images)"),
+    "image not a photo": (NEWS, news(body="![A sample chart](chart.gif)"),
+                          f"{NEWS}:6: image chart.gif is not a JPEG or PNG photo — save it as a .jpg or .png file and write that file name here"),
+    "image missing": (NEWS, news(body="![A sample photo](missing.jpg)"),
+                      f"{NEWS}:6: image missing.jpg: that file does not exist — {MISSING_FILE_FIX}"),
+    "duplicate address": (NEWS, HEADER.replace("A sample item", "Graduados de escuelas preparatorias") + "Lang: es\n",
+                          f'{NEWS}:1: this news item has the same address "graduados-de-escuelas-preparatorias" as '
+                          "content/news/2021-04-26-graduados.md — change the Title (or add a distinct Slug) so each one is unique"),
+    "duplicate title": (NEWS, HEADER.replace("A sample item", "Graduados de escuelas preparatorias") + "Lang: es\nSlug: graduados-2\n",
+                        f"{NEWS}:1: this news item has the same title as content/news/2021-04-26-graduados.md — "
+                        "change the Title (or add a distinct Slug) so each one is unique"),
+    "field still says FILL IN": (NEWS, HEADER.replace("Source: LACEPS", "Source: FILL IN — the member network, or LACEPS"),
+                                 f"{NEWS}:4: Source still says FILL IN — {FILL_IN_FIX}"),
+    "body still says FILL IN": (NEWS, news(body="FILL IN — write the story here"),
+                                f"{NEWS}:6: this line still says FILL IN — write the text you mean here, or delete the line"),
+    "page without title": (PAGE, "Summary: A sample page\n\nSome text.\n",
+                           f'{PAGE}:1: Title is missing — add a line "Title: …" to the block at the top of the file'),
+    "website not https": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    website: http://example.org"),
+                          f'{MEMBERS}:4: website "http://example.org" is not an https:// web address — '
+                          "copy the full address from the browser, starting with https://"),
+    "required field missing": (MEMBERS, members("  - name: Example Network"),
+                               f'{MEMBERS}:2: this entry has no "description" — add "description: …" to it, indented like the other fields'),
+    "unknown data field": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    webiste: https://example.org"),
+                           f'{MEMBERS}:4: unknown field "webiste" — use one of: name, description, website, logo (check the spelling)'),
+    "logo missing": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    logo: images/members/missing.png"),
+                     f"{MEMBERS}:4: logo images/members/missing.png: that image does not exist — "
+                     "put the image in content/images/ and write its path, e.g. images/logo.png"),
+    "logo not a photo": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    logo: images/members/logo.svg"),
+                         f"{MEMBERS}:4: logo images/members/logo.svg is not a JPEG or PNG photo — "
+                         "save it as a .jpg or .png file and write that file name here"),
+    "member listed twice": (MEMBERS, members("  - name: Example Network", "    description: A sample.",
+                                             "  - name: Example Network", "    description: A sample."),
+                            f'{MEMBERS}:4: "Example Network" is listed twice (first on line 2) — delete one of the two entries'),
+    "data still says FILL IN": (MEMBERS, members("  - name: Example Network", "    description: FILL IN — one or two sentences"),
+                                f"{MEMBERS}:3: description still says FILL IN — {FILL_IN_FIX}"),
+    "entry not a set of fields": (MEMBERS, members("  - Example Network"),
+                                  f"{MEMBERS}:2: an entry of members is not a set of fields — copy the layout of the entries around it"),
+    "list missing": (MEMBERS, "member:\n  - name: Example Network\n    description: A sample.\n",
+                     f'{MEMBERS}:1: the list "members:" is missing — add "members:" at the start of a line'),
+    "invalid YAML": (MEMBERS, members("  - name: Example: Network", "    description: A sample."),
+                     f"{MEMBERS}:2: this is not valid YAML (mapping values are not allowed here) — check the indentation and "
+                     "that each value follows 'field: '; quote values that contain a colon"),
+    "email malformed": (TEAM, "people:\n  - name: Full Name\n    role: Director\n    email: name.example.org\n",
+                        f'{TEAM}:4: email "name.example.org" is not an email address — write it as name@example.org'),
+    "figure not a number": (SITE, "figures:\n  networks: 9\n  schools: 104+\n  students: 51000\ncontact:\n  email: joni@lacfeps.org\n",
+                            f'{SITE}:3: schools "104+" is not a whole number — write digits only, without commas or a plus sign, e.g. 51000'),
+    "data file missing": (TEAM, None, f"{TEAM}:1: this data file is missing — restore it from the repository history"),
+}
+
+BUILT_CASES = ["link not https", "image missing", "email malformed", "field still says FILL IN"]
+
+
+def break_content(folder, case):
+    """A copy of the real content, broken as the case says; its folder is `folder`/content."""
+    path, text, _ = CASES[case]
+    copy_content(folder)
+    make_photo(folder / "content/news/photo.jpg", (64, 48))
+    if text is None:
+        (folder / path).unlink()
+    else:
+        (folder / path).write_text(text, encoding="utf-8")
+    return folder / "content"
+
+
+def settings_for(content):
+    return read_settings(str(site.DEV_SETTINGS), override={"PATH": str(content)})
+
+
+def test_the_real_content_has_no_problems():
+    assert check_content(settings_for(site.CONTENT)) == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_problem_is_reported_with_its_line_and_fix(case, tmp_path, monkeypatch):
+    content = break_content(tmp_path, case)
+    monkeypatch.chdir(tmp_path)  # paths are shown from the project folder, as in `invoke check`
+    assert [str(problem) for problem in check_content(settings_for(content))] == [CASES[case][2]]
+
+
+def test_every_problem_is_reported_at_once(tmp_path, monkeypatch):
+    content = copy_content(tmp_path)
+    (content / "news/broken.md").write_text(news("Lang: fr", "Link: http://example.org/story"), encoding="utf-8")
+    (content / "data/team.yaml").write_text("people:\n  - name: Full Name\n    role: Director\n    email: name.example.org\n")
+    monkeypatch.chdir(tmp_path)
+    problems = [str(problem) for problem in check_content(settings_for(content))]
+    assert problems == [CASES["email malformed"][2], CASES["unknown lang"][2], CASES["link not https"][2].replace(":5:", ":6:")]
+
+
+def test_invoke_check_exits_non_zero_and_prints_each_problem(tmp_path, capsys):
+    content = break_content(tmp_path, "link not https")
+    with pytest.raises(Exit) as stopped:
+        site.check(content)
+    assert stopped.value.code == 1
+    assert "1 problem(s) in the content" in stopped.value.message
+    assert capsys.readouterr().err.splitlines() == [f"{tmp_path}/{CASES['link not https'][2]}"]
+
+
+def test_invoke_check_passes_on_the_real_content(capsys):
+    site.check()
+    assert capsys.readouterr().out == "No problems found in the content.\n"
+
+
+@pytest.mark.parametrize("case", BUILT_CASES)
+def test_the_build_refuses_broken_content_with_the_message(case, tmp_path, capfd):
+    content = break_content(tmp_path, case)
+    with pytest.raises(site.BuildFailed):
+        build(content, tmp_path)
+    stderr = capfd.readouterr().err
+    assert f"{tmp_path}/{CASES[case][2]}\n" in stderr
+    assert "The build stopped: 1 problem(s) in the content." in stderr
+    assert not (tmp_path / "output" / "index.html").exists()
