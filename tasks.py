@@ -3,6 +3,8 @@
 from invoke import task
 from invoke.exceptions import Exit
 
+from laceps import audit as auditing
+from laceps import bench as benchmark
 from laceps import publish as publishing
 from laceps import scaffold, site
 
@@ -70,3 +72,20 @@ def publish(c, dry_run=False):
         publishing.publish_site(c.config.get("publish"), dry_run=dry_run)
     except publishing.PublishError as error:
         raise Exit(f"publish: {error}", code=1) from error
+
+
+@task(help={"runs": "Lighthouse runs per page; the table shows medians (default 3)"})
+def audit(c, runs=3):
+    """Lighthouse (mobile) on Home, About Us, In The News, a section and an article of a served production build."""
+    auditing.run(runs=int(runs))
+
+
+@task(
+    help={
+        "runs": "builds of each kind; the table shows medians (default 3)",
+        "sizes": "news items per synthetic site (default 1000,5000)",
+    }
+)
+def bench(c, runs=3, sizes="1000,5000"):
+    """Time full builds and one-edit rebuilds of synthetic sites, ours against stock Pelican."""
+    benchmark.run(sizes=[int(size) for size in sizes.split(",")], runs=int(runs))
