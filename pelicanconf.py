@@ -9,7 +9,11 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import drafts, images, news, quality, templating  # noqa: E402
+from laceps.plugins import drafts, images, languages, news, quality, sitemap, templating  # noqa: E402
+
+# Marks a label for the translation catalog (`invoke translations` extracts it);
+# the templates translate it with _() when they show it.
+_ = str
 
 # --- The site -------------------------------------------------------------
 SITENAME = "Los Angeles Coalition for Excellent Public Schools"
@@ -23,6 +27,7 @@ DEFAULT_LANG = "en"
 LOCALE = ("en_US.UTF-8", "C.UTF-8", "")
 TIMEZONE = "America/Los_Angeles"
 OG_LOCALE = "en_US"
+BABEL_LOCALE = "en_US"  # how the templates write dates and numbers (Babel)
 
 # "Follow Us" links in the footer: (label, https URL). The footer hides the
 # whole block while this is empty. The client has named no accounts yet.
@@ -52,7 +57,9 @@ DATA_SCHEMAS = {
         "people": {"name": "text", "role": "text", "email": "email?", "photo": "image?", "bio": "text?"},
     },
 }
-DEFAULT_METADATA = {"status": "published"}
+# A file without Lang is in the main language, in every language's site too
+# (a subsite would otherwise take it for its own language).
+DEFAULT_METADATA = {"status": "published", "lang": DEFAULT_LANG}
 # Photos in Markdown and data files, published as responsive AVIF/WebP copies
 # (laceps.plugins.images). Formats best first; the last is the <img> fallback.
 # "sizes" is how wide each kind shows (see theme/static/css/site.css).
@@ -80,7 +87,7 @@ MARKDOWN = {
 }
 
 # The three sections of "In The News": the only allowed Category values.
-NEWS_SECTIONS = ("News Stories", "Press Releases", "Opinion Editorials")
+NEWS_SECTIONS = (_("News Stories"), _("Press Releases"), _("Opinion Editorials"))
 NEWS_LANGS = ("en", "es")
 NEWS_PER_SECTION_ON_INDEX = 5
 HOME_LATEST_NEWS = 3
@@ -108,22 +115,48 @@ PAGINATION_PATTERNS = (
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
 )
 # Pages that exist only as lists of other things are not generated.
-DIRECT_TEMPLATES = ["robots", "headers"]
+DIRECT_TEMPLATES = ["robots", "headers", "search"]
 ROBOTS_SAVE_AS = "robots.txt"
 HEADERS_SAVE_AS = "_headers"  # HTTP headers, for hosts that read the file (Netlify, Cloudflare Pages)
+SEARCH_SAVE_AS = "search/index.html"  # Pagefind's search page, in each language
 TAG_SAVE_AS = TAGS_SAVE_AS = ""
 AUTHOR_SAVE_AS = AUTHORS_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ARCHIVES_SAVE_AS = ""
 
 # The main navigation, in order: (label, URL relative to SITEURL).
 NAV = (
-    ("Home", ""),
-    ("About Us", "about-us/"),
-    ("Our Team", "our-team/"),
-    ("Our Members", "our-members/"),
-    ("Our Programs", "our-programs/"),
-    ("In The News", "news/"),
+    (_("Home"), ""),
+    (_("About Us"), "about-us/"),
+    (_("Our Team"), "our-team/"),
+    (_("Our Members"), "our-members/"),
+    (_("Our Programs"), "our-programs/"),
+    (_("In The News"), "news/"),
 )
+
+# --- Languages: the Spanish version under /es/ (pelican-i18n-subsites) ------
+# A page or news item is translated by a file with `Lang: es` and the same Slug.
+# Template strings are translated by theme/translations/es/LC_MESSAGES/messages.po
+# (`invoke translations` updates it; the build compiles it).
+I18N_SUBSITES = {
+    "es": {
+        "OG_LOCALE": "es_US",
+        "BABEL_LOCALE": "es_US",  # Spanish as written in the US: 51,000, not 51.000
+        "SITE_DESCRIPTION": (
+            "LACEPS reúne a nueve de las principales redes de escuelas públicas chárter sin "
+            "fines de lucro de Los Ángeles para colaborar y abogar por políticas que aceleren "
+            "el aprendizaje."
+        ),
+        # robots.txt, _headers and sitemap.xml are the main site's, for both languages.
+        "DIRECT_TEMPLATES": ["search"],
+    },
+}
+# A page without a Spanish text still exists under /es/, in the Spanish frame
+# (menu, headings, dates), its English text marked lang="en". Every news item is
+# listed in both versions; one with its own page has it in its own language only
+# (laceps.plugins.languages).
+I18N_UNTRANSLATED_PAGES = "keep"
+I18N_UNTRANSLATED_ARTICLES = "keep"
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # the language switch, in each language's own words
 
 # --- Feeds: on in production only (publishconf.py) -------------------------
 FEED_ALL_ATOM = None
@@ -135,7 +168,7 @@ AUTHOR = SITENAME  # Atom requires a named author on every entry: the coalition 
 # --- Theme ----------------------------------------------------------------
 THEME = "theme"
 THEME_STATIC_PATHS = []  # laceps.plugins.templating publishes fingerprinted assets
-THEME_ASSETS = ["css/site.css"]
+THEME_ASSETS = ["css/site.css", "js/search.js"]
 # Every page carries this policy (meta tag; publish adds it as a header too):
 # nothing from other origins, no scripts, no inline styles.
 CONTENT_SECURITY_POLICY = (
@@ -144,6 +177,9 @@ CONTENT_SECURITY_POLICY = (
 )
 # `invoke livereload` injects an inline script that reloads the browser; only
 # builds for that local server (LIVERELOAD, set by the task) allow it.
+# The search page alone runs a script: its own module and Pagefind's, which
+# fetches the index and compiles WebAssembly.
+SEARCH_CSP = "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'"
 LIVERELOAD = False
 LIVERELOAD_CSP = "script-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:*"
 JINJA_ENVIRONMENT = {
@@ -155,9 +191,8 @@ JINJA_ENVIRONMENT = {
 I18N_TEMPLATES_LANG = "en"
 
 # --- Plugins --------------------------------------------------------------
-PLUGINS = ["data_files", "i18n_subsites", "sitemap", templating, drafts, news, images, quality]
+PLUGINS = ["data_files", "i18n_subsites", templating, drafts, news, languages, sitemap, images, quality]
 SITEMAP = {
-    "format": "xml",
     "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],
 }
 

@@ -12,6 +12,7 @@ from pelican.settings import read_settings
 
 from laceps import PROJECT_ROOT
 from laceps.checks import check_content
+from laceps.translations import compile_catalogs
 
 DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
 PRODUCTION_SETTINGS = PROJECT_ROOT / "publishconf.py"
@@ -36,10 +37,12 @@ def cache_folder():
 
 
 def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, quiet=False):
-    """Run Pelican with every warning fatal; raise BuildFailed on any problem.
+    """Compile the catalogs, run Pelican with every warning fatal, then index the site for search.
 
-    quiet: show Pelican's messages (all on stdout) only when the build fails.
+    Raise BuildFailed on any problem. quiet: show Pelican's messages (all on stdout) only
+    when the build fails.
     """
+    compile_catalogs()
     extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
     command = [
         sys.executable, "-m", "pelican", str(content),
@@ -54,6 +57,10 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, qui
         if quiet:
             print(result.stdout, file=sys.stderr)
         raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
+    # Pagefind reads the built pages (their <main>, in the language of <html lang>) into output/pagefind/.
+    result = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(output), "--silent"], cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        raise BuildFailed(f"the search index failed (exit {result.returncode}); the messages above say why")
     return Path(output)
 
 

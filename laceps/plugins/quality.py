@@ -9,9 +9,12 @@ import sys
 from pelican import signals
 
 from laceps.checks import check_content
+from laceps.plugins import is_subsite
 
 
 def refuse_broken_content(pelican):
+    if is_subsite(pelican.settings):
+        return  # the same content, checked once by the main site
     problems = check_content(pelican.settings)
     if problems:
         for problem in problems:

@@ -20,6 +20,8 @@ from pelican.readers import MarkdownReader
 from pelican.utils import slugify
 from typogrify.filters import typogrify
 
+from laceps.plugins import is_subsite
+
 PLAIN_TEXT_FIELDS = ("title", "summary", "source")
 
 
@@ -69,19 +71,19 @@ def prose(text):
 @pass_context
 def number(context, value):
     """A figure written the way the page's language writes numbers (51,000 / 51.000)."""
-    return format_decimal(value, locale=context["DEFAULT_LANG"])
+    return format_decimal(value, locale=context["BABEL_LOCALE"])
 
 
 @pass_context
 def date_label(context, value):
     """A date written out in the page's language: April 25, 2025 / 25 de abril de 2025."""
-    return format_date(value, format="long", locale=context["DEFAULT_LANG"])
+    return format_date(value, format="long", locale=context["BABEL_LOCALE"])
 
 
 @pass_context
 def structured_data(context, item, url, description):
     """JSON-LD for search engines: the Organization everywhere, plus NewsArticle on articles."""
-    siteurl = context["SITEURL"]
+    siteurl = context["main_siteurl"]  # one organization, whichever language the page is in
     organization = {
         "@type": "Organization",
         "@id": f"{siteurl}/#organization",
@@ -134,6 +136,8 @@ def fingerprinted_assets(pelican):
 
 
 def write_assets(pelican):
+    if is_subsite(pelican.settings):
+        return  # a language's subsite links to the main site's copy
     static_dir = Path(pelican.settings["THEME"]) / "static"
     for name, url in pelican.settings["ASSET_URLS"].items():
         target = Path(pelican.output_path) / url
