@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import yaml
 from pelican.utils import slugify
+from PIL import Image, UnidentifiedImageError
 
 SUMMARY_MAX_CHARS = 160  # about what search engines show under a result
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M")
@@ -30,6 +31,7 @@ FILL_IN = "FILL IN"  # what `invoke new` writes where the editor still has to wr
 FILL_IN_FIX = "replace the FILL IN text with the real information (or delete the line if the field is optional)"
 MISSING_FILE_FIX = "check the file name and folder (paths are relative to this file, or to content/ when they start with /)"
 IMAGE_TYPE_FIX = "save it as a .jpg or .png file and write that file name here"
+UNREADABLE_FIX = "open it and save it again as JPEG or PNG (a phone's HEIC photo renamed to .jpg is not a JPEG)"
 
 NEWS_FIELDS = {
     "required": ("title", "date", "category", "source"),
@@ -229,6 +231,8 @@ class Checker:
                     self.report(source.display, number, f"image {src} is not a JPEG or PNG photo", IMAGE_TYPE_FIX)
                 elif not content_file(src, source.path.parent, self.content).is_file():
                     self.report(source.display, number, f"image {src}: that file does not exist", MISSING_FILE_FIX)
+                elif not readable(content_file(src, source.path.parent, self.content)):
+                    self.report(source.display, number, f"image {src} is not a picture the site can read", UNREADABLE_FIX)
 
     def check_unfilled_body(self, source):
         for number, text in source.body:
@@ -332,6 +336,8 @@ class Checker:
             self.report(display, line, f"{field} {value} is not a JPEG or PNG photo", IMAGE_TYPE_FIX)
         elif rule == "image" and not (self.content / value.lstrip("/")).is_file():
             self.report(display, line, f"{field} {value}: that image does not exist", "put the image in content/images/ and write its path, e.g. images/logo.png")
+        elif rule == "image" and not readable(self.content / value.lstrip("/")):
+            self.report(display, line, f"{field} {value} is not a picture the site can read", UNREADABLE_FIX)
         elif rule == "count" and not re.fullmatch(r"\d+", value):
             self.report(display, line, f'{field} "{value}" is not a whole number', "write digits only, without commas or a plus sign, e.g. 51000")
 
@@ -342,6 +348,16 @@ def display(path):
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def readable(path):
+    """True when Pillow (which makes the published sizes) can read this image."""
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        return False
+    return True
 
 
 def content_file(target, folder, content):

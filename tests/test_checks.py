@@ -62,6 +62,9 @@ CASES = {
                                  "put the file beside this one and write its file name (the site shows only its own images)"),
     "image not a photo": (NEWS, news(body="![A sample chart](chart.gif)"),
                           f"{NEWS}:6: image chart.gif is not a JPEG or PNG photo — save it as a .jpg or .png file and write that file name here"),
+    "image unreadable": (NEWS, news(body="![A sample photo](not-a-photo.jpg)"),
+                         f"{NEWS}:6: image not-a-photo.jpg is not a picture the site can read — open it and save it again "
+                         "as JPEG or PNG (a phone's HEIC photo renamed to .jpg is not a JPEG)"),
     "image missing": (NEWS, news(body="![A sample photo](missing.jpg)"),
                       f"{NEWS}:6: image missing.jpg: that file does not exist — {MISSING_FILE_FIX}"),
     "duplicate address": (NEWS, HEADER.replace("A sample item", "Graduados de escuelas preparatorias") + "Lang: es\n",
@@ -89,6 +92,9 @@ CASES = {
     "logo not a photo": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    logo: images/members/logo.svg"),
                          f"{MEMBERS}:4: logo images/members/logo.svg is not a JPEG or PNG photo — "
                          "save it as a .jpg or .png file and write that file name here"),
+    "logo unreadable": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    logo: images/not-a-logo.png"),
+                        f"{MEMBERS}:4: logo images/not-a-logo.png is not a picture the site can read — open it and save it "
+                        "again as JPEG or PNG (a phone's HEIC photo renamed to .jpg is not a JPEG)"),
     "member listed twice": (MEMBERS, members("  - name: Example Network", "    description: A sample.",
                                              "  - name: Example Network", "    description: A sample."),
                             f'{MEMBERS}:4: "Example Network" is listed twice (first on line 2) — delete one of the two entries'),
@@ -116,6 +122,9 @@ def break_content(folder, case):
     path, text, _ = CASES[case]
     copy_content(folder)
     make_photo(folder / "content/news/photo.jpg", (64, 48))
+    (folder / "content/news/not-a-photo.jpg").write_text("not a picture")
+    (folder / "content/images").mkdir(exist_ok=True)  # git keeps no empty folder
+    (folder / "content/images/not-a-logo.png").write_text("not a picture")
     if text is None:
         (folder / path).unlink()
     else:
