@@ -96,6 +96,8 @@ DEFAULT_PAGINATION = 10
 # --- URLs: clean, folder-style ---------------------------------------------
 PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
+PAGE_LANG_URL = PAGE_URL  # a page in another language than its site's (see I18N_UNTRANSLATED_PAGES)
+PAGE_LANG_SAVE_AS = PAGE_SAVE_AS
 ARTICLE_URL = "news/{date:%Y}/{slug}/"
 ARTICLE_SAVE_AS = "news/{date:%Y}/{slug}/index.html"
 ARTICLE_LANG_URL = ARTICLE_URL  # a Spanish item lives beside the English ones

@@ -7,6 +7,7 @@ from laceps import audit as auditing
 from laceps import bench as benchmark
 from laceps import publish as publishing
 from laceps import scaffold, site
+from laceps import translations as catalogs
 
 
 @task
@@ -57,6 +58,12 @@ def serve(c, port=8000):
 def livereload(c, port=8000):
     """Build, serve, and rebuild and reload the browser on every edit."""
     site.livereload(port=port)
+
+
+@task
+def translations(c):
+    """Collect the template strings into theme/translations/ and add new ones to each language's .po."""
+    catalogs.update_catalogs()
 
 
 @task

@@ -33,14 +33,20 @@ def compile_catalogs():
             write_mo(mo, catalog)
 
 
+def pybabel(*arguments):
+    # From the project root, so the catalog names source files by their path in the repository.
+    command = [sys.executable, "-m", "babel.messages.frontend", "--quiet", *arguments, "--no-wrap"]
+    subprocess.run(command, cwd=PROJECT_ROOT, check=True)
+
+
+def extract(template=TEMPLATE):
+    """Write every translatable string of the templates and settings into a .pot file."""
+    pybabel("extract", "--mapping-file", "pyproject.toml", "--add-location=file", "--sort-by-file",
+            "--output-file", str(template), *SOURCES)
+
+
 def update_catalogs():
     """Extract the strings into messages.pot, then add new ones to every .po for translating."""
-    pybabel = [sys.executable, "-m", "babel.messages.frontend", "--quiet"]
-    for command in (
-        ["extract", "--mapping-file", "pyproject.toml", "--add-location=file", "--sort-by-file",
-         "--output-file", TEMPLATE.relative_to(PROJECT_ROOT), *SOURCES],
-        ["update", "--input-file", TEMPLATE.relative_to(PROJECT_ROOT),
-         "--output-dir", TRANSLATIONS.relative_to(PROJECT_ROOT), "--no-fuzzy-matching", "--ignore-obsolete"],
-    ):
-        # From the project root, so the catalog names source files by their path in the repository.
-        subprocess.run([*pybabel, *command, "--no-wrap"], cwd=PROJECT_ROOT, check=True)
+    extract()
+    pybabel("update", "--input-file", str(TEMPLATE), "--output-dir", str(TRANSLATIONS),
+            "--no-fuzzy-matching", "--ignore-obsolete")
