@@ -14,7 +14,7 @@ from lxml import etree
 from conftest import page_file
 from laceps import toolchain
 
-SITEMAP_SCHEMA = Path(__file__).parent / "schemas" / "sitemap.xsd"
+SITEMAP_SCHEMA = Path(__file__).parent / "schemas" / "sitemap-with-languages.xsd"
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC_3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 

@@ -11,7 +11,7 @@ const list = document.querySelector("[data-search-results]");
 const plural = new Intl.PluralRules(document.documentElement.lang);
 const MAX_RESULTS = 20;
 
-const pagefind = await import(`${form.dataset.bundle}pagefind.js`);
+const pagefind = await import(form.dataset.pagefind);
 await pagefind.init();
 
 const { section: sections = {} } = await pagefind.filters();
