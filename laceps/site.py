@@ -57,11 +57,18 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, qui
         if quiet:
             print(result.stdout, file=sys.stderr)
         raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
-    # Pagefind reads the built pages (their <main>, in the language of <html lang>) into output/pagefind/.
+    index_for_search(Path(output))
+    return Path(output)
+
+
+def index_for_search(output):
+    """Pagefind reads the built pages (their <main>, in the language of <html lang>) into output/pagefind/."""
     result = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(output), "--silent"], cwd=PROJECT_ROOT)
     if result.returncode != 0:
         raise BuildFailed(f"the search index failed (exit {result.returncode}); the messages above say why")
-    return Path(output)
+    # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
+    entry = output / "pagefind" / "pagefind-entry.json"
+    entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True, ensure_ascii=False), encoding="utf-8")
 
 
 def check(content=CONTENT):

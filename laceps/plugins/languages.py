@@ -1,7 +1,7 @@
 """The language versions of the site: pelican-i18n-subsites builds /es/; this adds what it leaves out.
 
-- `language_versions(item)` tells the templates (hreflang links, the language switch) and
-  laceps.plugins.sitemap where this page is in each language.
+- `language_versions()` tells the templates (hreflang links) and laceps.plugins.sitemap where
+  the page is in each language; `language_switch()` links to the other languages.
 - A news item with its own page is written once, in its own language's site; the other
   site lists it and links there.
 - A hidden page without a translation (the 404 page) exists in its own language's site only.
@@ -22,6 +22,13 @@ from laceps.plugins import is_subsite
 from laceps.plugins.templating import canonical_path
 
 
+@pass_context
+def site_url(context, url):
+    """The absolute URL of a link Pelican gives relative to this site, even one into another language's."""
+    return urljoin(f"{context['SITEURL']}/", url)
+
+
+@pass_context
 def versions(context):
     """This page in each language that has it: {lang: URL}, in the order of the sites."""
     item = context.get("article") or context.get("page")
@@ -44,17 +51,6 @@ def versions(context):
 
 
 @pass_context
-def site_url(context, url):
-    """The absolute URL of a link Pelican gives relative to this site, even one into another language's."""
-    return urljoin(f"{context['SITEURL']}/", url)
-
-
-@pass_context
-def language_versions(context):
-    return versions(context)
-
-
-@pass_context
 def language_switch(context):
     """Links to the other languages: this page's version, or that language's home page."""
     found = versions(context)
@@ -70,7 +66,7 @@ def add_globals(pelican):
     settings["JINJA_FILTERS"] = {**settings.get("JINJA_FILTERS", {}), "site_url": site_url}
     settings["JINJA_GLOBALS"] = {
         **settings.get("JINJA_GLOBALS", {}),
-        "language_versions": language_versions,
+        "language_versions": versions,
         "language_switch": language_switch,
     }
     if is_subsite(settings):

@@ -1,6 +1,6 @@
 // Site search on the search page (the only script on the site): Pagefind's index, built
 // after Pelican, searched as the visitor types. Pagefind picks the index of the page's
-// language (<html lang>); the section filter comes from data-pagefind-filter on <main>.
+// language (<html lang>); each page's section is in its metadata (data-pagefind-meta).
 // The page's wording (in its language) is on the form's data attributes.
 
 const form = document.querySelector("[data-search]");
@@ -9,26 +9,25 @@ const section = form.elements.section;
 const status = document.querySelector("[data-search-status]");
 const list = document.querySelector("[data-search-results]");
 const plural = new Intl.PluralRules(document.documentElement.lang);
-const MAX_RESULTS = 20;
+const SHOWN = 20;
+const READ = 100; // results whose section is looked at before the filter applies
 
 const pagefind = await import(form.dataset.pagefind);
 await pagefind.init();
-
-const { section: sections = {} } = await pagefind.filters();
-for (const name of Object.keys(sections).sort()) {
-  section.add(new Option(name, name));
-}
-
 document.querySelector("[data-search-fallback]").hidden = true;
 form.hidden = false;
+
+function link(url, text) {
+  const anchor = document.createElement("a");
+  anchor.href = url;
+  anchor.textContent = text;
+  return anchor;
+}
 
 function resultItem(result) {
   const item = document.createElement("li");
   const heading = document.createElement("h2");
-  const link = document.createElement("a");
-  link.href = result.url;
-  link.textContent = result.meta.title;
-  heading.append(link);
+  heading.append(link(result.url, result.meta.title));
   const excerpt = document.createElement("p");
   excerpt.innerHTML = result.excerpt; // Pagefind's excerpt: escaped text with <mark> around the matches
   item.append(heading, excerpt);
@@ -37,10 +36,7 @@ function resultItem(result) {
     const sublist = document.createElement("ul");
     for (const part of parts) {
       const entry = document.createElement("li");
-      const partLink = document.createElement("a");
-      partLink.href = part.url;
-      partLink.textContent = part.title;
-      entry.append(partLink);
+      entry.append(link(part.url, part.title));
       sublist.append(entry);
     }
     item.append(sublist);
@@ -50,20 +46,19 @@ function resultItem(result) {
 
 async function run() {
   const words = query.value.trim();
-  const filters = section.value ? { section: section.value } : {};
-  const search = await pagefind.debouncedSearch(words || null, { filters });
+  const search = await pagefind.debouncedSearch(words);
   if (search === null) return; // a newer keystroke superseded this search
-  if (!words && !section.value) {
+  if (!words) {
     list.replaceChildren();
     status.textContent = "";
     return;
   }
-  const results = await Promise.all(search.results.slice(0, MAX_RESULTS).map((result) => result.data()));
-  list.replaceChildren(...results.map(resultItem));
-  const count = search.results.length;
-  status.textContent = count === 0
+  const read = await Promise.all(search.results.slice(0, READ).map((result) => result.data()));
+  const results = read.filter((result) => !section.value || result.meta.section === section.value);
+  list.replaceChildren(...results.slice(0, SHOWN).map(resultItem));
+  status.textContent = results.length === 0
     ? form.dataset.none.replace("{query}", words)
-    : (plural.select(count) === "one" ? form.dataset.one : form.dataset.many).replace("{num}", count);
+    : (plural.select(results.length) === "one" ? form.dataset.one : form.dataset.many).replace("{num}", results.length);
 }
 
 form.addEventListener("submit", (event) => event.preventDefault());
