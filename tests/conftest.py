@@ -10,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-from laceps import site
+from laceps import site, toolchain
 from laceps.serve_static import serve_production_build
 
 PRODUCTION_URL = "https://lacfeps.org"
@@ -68,3 +69,13 @@ def pytest_generate_tests(metafunc):
     """A test that takes `site_page` runs once per built HTML page, named by its path."""
     if "site_page" in metafunc.fixturenames:
         metafunc.parametrize("site_page", html_pages(served_production_site(metafunc.config).root))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's), one for the whole session: Playwright runs one at a time."""
+    executable = toolchain.require(toolchain.CHROMIUM)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=list(toolchain.CHROMIUM_FLAGS))
+        yield browser
+        browser.close()

@@ -6,7 +6,6 @@ One browser serves the whole session, with one reusable tab for each set-up.
 """
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from laceps import toolchain
 
@@ -47,15 +46,6 @@ HORIZONTAL_OVERFLOW = """() => {
   const wide = [...document.body.querySelectorAll("*")].filter((el) => el.getBoundingClientRect().right > width + 0.5);
   return {scrollWidth: document.documentElement.scrollWidth, width, widest: wide.slice(-3).map((el) => el.outerHTML.slice(0, 100))};
 }"""
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = toolchain.require(toolchain.CHROMIUM)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(executable), args=list(toolchain.CHROMIUM_FLAGS))
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

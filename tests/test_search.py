@@ -8,7 +8,6 @@ import pytest
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
 
-from test_browser import browser  # noqa: F401  (the session's Chromium)
 from test_site import html_files, normalise, page
 
 SEARCH_PAGES = {"en": "/search/", "es": "/es/search/"}
@@ -51,7 +50,7 @@ def test_only_the_search_pages_run_scripts_under_a_policy_that_allows_them(built
 
 
 @pytest.fixture
-def search_page(browser, served_site):  # noqa: F811
+def search_page(browser, served_site):
     contexts = []
 
     def open_search(lang, **options):
