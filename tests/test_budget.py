@@ -15,7 +15,7 @@ from conftest import page_file
 # Ten TCP segments: what a new connection delivers in its first round trip.
 FIRST_ROUND_TRIP = 14 * 1024
 GZIP_LEVEL = 6  # what CDNs typically use; brotli would do better
-JS_TYPES = ("", "text/javascript", "application/javascript", "module")
+CLASSIC_SCRIPT_TYPES = ("", "text/javascript", "application/javascript")  # module scripts defer by themselves
 RESOURCE_LINK_RELS = {"stylesheet", "icon", "apple-touch-icon", "mask-icon", "manifest", "preload", "modulepreload", "prefetch"}
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)""")
 CSS_IMPORT = re.compile(r"@import\b")
@@ -61,9 +61,8 @@ def test_only_the_stylesheet_blocks_rendering(served_site, page):
     blocking_scripts = [
         lxml.html.tostring(script, encoding="unicode")[:120]
         for script in document.xpath("//head//script")
-        if script.get("type", "").lower() in JS_TYPES
+        if script.get("type", "").lower() in CLASSIC_SCRIPT_TYPES
         and not (script.get("src") and (script.get("async") is not None or script.get("defer") is not None))
-        and script.get("type") != "module"
     ]
     stylesheets = blocking_stylesheets(document)
     assert not blocking_scripts, f"scripts that block rendering: {blocking_scripts}"
