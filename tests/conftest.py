@@ -15,8 +15,6 @@ from playwright.sync_api import sync_playwright
 from laceps import site, toolchain
 from laceps.serve_static import serve_production_build
 
-PRODUCTION_URL = "https://lacfeps.org"
-
 
 def build_site(tmp_path_factory, name):
     output = tmp_path_factory.mktemp(name)

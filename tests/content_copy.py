@@ -13,12 +13,28 @@ def copy_content(folder):
     return content
 
 
-def build(content, folder, production=True):
+def build(content, folder, production=True, extra=None):
     """Build `content` into folder/output (production or local settings); return the output."""
     output = folder / ("output" if production else "output-local")
     settings = site.PRODUCTION_SETTINGS if production else site.DEV_SETTINGS
-    site.build(settings=settings, output=output, content=content, extra={"CACHE_PATH": str(output) + "-cache"})
+    extra = {"CACHE_PATH": str(output) + "-cache", **(extra or {})}
+    site.build(settings=settings, output=output, content=content, extra=extra)
     return output
+
+
+def build_variant(folder, change=None, extra=None):
+    """Build the real content with one change (a function of the content folder)."""
+    content = copy_content(folder)
+    if change:
+        change(content)
+    return build(content, folder, extra=extra)
+
+
+def replace_in(path, old, new):
+    """Replace the first `old` in a file, failing loudly if the file no longer has it."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def make_photo(path, size, mode="RGB"):

@@ -15,8 +15,8 @@ from lxml import etree, html
 
 from laceps import PROJECT_ROOT, translations
 
-from conftest import PRODUCTION_URL
-from test_site import SITEMAP_NS, build_variant, html_files, news_items, normalise, page
+from tests.content_copy import build_variant
+from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, news_items, normalise, page
 
 ES_URL = f"{PRODUCTION_URL}/es"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

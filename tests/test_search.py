@@ -8,7 +8,7 @@ import pytest
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
 
-from test_site import html_files, normalise, page
+from tests.reading import html_files, normalise, page
 
 SEARCH_PAGES = {"en": "/search/", "es": "/es/search/"}
 # A word of one English and one Spanish news title, searched in each language.

@@ -4,9 +4,7 @@ Every test reads the real production build (see conftest.built_site); the tests
 of broken content build a copy of the real content with one mistake in it.
 """
 
-import re
 import shutil
-import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,8 +14,8 @@ import yaml
 from lxml import etree, html
 
 from laceps import PROJECT_ROOT, site
-
-from conftest import PRODUCTION_URL
+from tests.content_copy import build_variant, replace_in
+from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, main_text, news_items, normalise, page
 
 SEED = PROJECT_ROOT.parent / "shared" / "seed" / "about-us.txt"
 SECTIONS = {
@@ -26,39 +24,6 @@ SECTIONS = {
     "Opinion Editorials": "opinion-editorials",
 }
 NAV = ["Home", "About Us", "Our Team", "Our Members", "Our Programs", "In The News"]
-SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-
-
-def normalise(text):
-    """Text as a reader sees it: typography and line breaks made plain."""
-    text = unicodedata.normalize("NFKC", text)
-    for fancy, plain in {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
-        text = text.replace(fancy, plain)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def page(built_site, path):
-    return html.fromstring((built_site / path).read_bytes())
-
-
-def main_text(tree):
-    return normalise(tree.find(".//main").text_content())
-
-
-def html_files(root):
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
-
-
-def news_items():
-    """The shipped news items, from their Markdown headers."""
-    items = []
-    for path in sorted((PROJECT_ROOT / "content" / "news").glob("*.md")):
-        header = path.read_text(encoding="utf-8").split("\n\n")[0]
-        fields = dict(line.split(": ", 1) for line in header.splitlines())
-        items.append(fields)
-    return items
-
-
 # --- Every page and its content ------------------------------------------------
 PAGES = {
     "index.html": "Home",
@@ -391,28 +356,6 @@ def test_titles_summaries_and_data_render_as_text_with_typography(tmp_path):
 
 
 # --- A strict build ---------------------------------------------------------------------
-def build_variant(tmp_path, change=None, extra=None):
-    """Build the real content with one change, into tmp_path; return the output folder."""
-    content = tmp_path / "content"
-    shutil.copytree(PROJECT_ROOT / "content", content)
-    if change:
-        change(content)
-    output = tmp_path / "output"
-    site.build(
-        settings=site.PRODUCTION_SETTINGS,
-        output=output,
-        content=content,
-        extra={"CACHE_PATH": str(tmp_path / "cache"), **(extra or {})},
-    )
-    return output
-
-
-def replace_in(path, old, new):
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 FIRST_ITEM = "content/news/2025-04-25-questbridge-scholars.md"
 BROKEN = {
     "bad date": (

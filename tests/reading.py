@@ -1,0 +1,41 @@
+"""Reading the built site as a visitor would: shared by the tests of its pages."""
+
+import re
+import unicodedata
+
+from lxml import html
+
+from laceps import PROJECT_ROOT
+
+PRODUCTION_URL = "https://lacfeps.org"
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def normalise(text):
+    """Text as a reader sees it: typography and line breaks made plain."""
+    text = unicodedata.normalize("NFKC", text)
+    for fancy, plain in {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
+        text = text.replace(fancy, plain)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def page(built_site, path):
+    return html.fromstring((built_site / path).read_bytes())
+
+
+def main_text(tree):
+    return normalise(tree.find(".//main").text_content())
+
+
+def html_files(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
+
+
+def news_items():
+    """The shipped news items, from their Markdown headers."""
+    items = []
+    for path in sorted((PROJECT_ROOT / "content" / "news").glob("*.md")):
+        header = path.read_text(encoding="utf-8").split("\n\n")[0]
+        fields = dict(line.split(": ", 1) for line in header.splitlines())
+        items.append(fields)
+    return items
