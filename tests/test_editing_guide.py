@@ -28,6 +28,7 @@ SHOWN = {
     "news-with-body": ("news/2026/sample-press-release-title/index.html", 'href="https://lacfeps.org/about-us/"'),
     "news-listing-only": ("news/index.html", 'id="titulo-de-ejemplo-de-una-noticia"'),
     "page": ("sample-page-title/index.html", '<h2 id="a-section-of-the-page">'),
+    "page-in-spanish": ("es/sample-page-title/index.html", "<p>El primer párrafo de la"),
     "member": ("our-members/index.html", "example-charter-network-"),
     "team-member": ("our-team/index.html", 'alt="Full Name" class="card__photo"'),
     "news-with-image": ("news/2026/sample-story-with-a-photo/index.html", 'alt="Students and families at a sample event"'),
