@@ -145,17 +145,34 @@ def write_assets(pelican):
         shutil.copyfile(static_dir / name, target)
 
 
+def merge_policies(*policies):
+    """One Content-Security-Policy from several: each directive once, with the sources of all.
+
+    A browser obeys only the first of two directives with the same name, so extra
+    permissions (the search page's, livereload's) must join the directive, not follow it.
+    """
+    directives = {}
+    for policy in policies:
+        for directive in filter(None, (part.split() for part in policy.split(";"))):
+            sources = directives.setdefault(directive[0], [])
+            sources += [source for source in directive[1:] if source not in sources]
+    return "; ".join(
+        " ".join([name, *([s for s in sources if s != "'none'"] or sources)]) for name, sources in directives.items()
+    )
+
+
 def configure_templates(pelican):
     """Filters, tests and globals for the theme; the livereload policy when asked."""
     settings = pelican.settings
     if settings["LIVERELOAD"]:
-        settings["CONTENT_SECURITY_POLICY"] += "; " + settings["LIVERELOAD_CSP"]
+        settings["CONTENT_SECURITY_POLICY"] = merge_policies(settings["CONTENT_SECURITY_POLICY"], settings["LIVERELOAD_CSP"])
     settings["JINJA_FILTERS"] = {
         **settings.get("JINJA_FILTERS", {}),
         "prose": prose,
         "canonical_path": canonical_path,
         "number": number,
         "date_label": date_label,
+        "merge_policies": merge_policies,
     }
     settings["JINJA_GLOBALS"] = {
         **settings.get("JINJA_GLOBALS", {}),
