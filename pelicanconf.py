@@ -171,17 +171,18 @@ AUTHOR = SITENAME  # Atom requires a named author on every entry: the coalition 
 THEME = "theme"
 THEME_STATIC_PATHS = []  # laceps.plugins.templating publishes fingerprinted assets
 THEME_ASSETS = ["css/site.css", "js/search.js"]
-# Every page carries this policy (meta tag; publish adds it as a header too):
-# nothing from other origins, no scripts, no inline styles.
+# Every page carries this policy (meta tag; _headers adds it as a header too):
+# nothing from other origins, no scripts, no inline styles. connect-src 'self'
+# lets crawlers' in-page checks (Lighthouse reads robots.txt) fetch from the site.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
-    "base-uri 'none'; form-action 'none'"
+    "base-uri 'none'; form-action 'none'; connect-src 'self'"
 )
 # `invoke livereload` injects an inline script that reloads the browser; only
 # builds for that local server (LIVERELOAD, set by the task) allow it.
 # The search page alone runs a script: its own module and Pagefind's, which
 # fetches the index and compiles WebAssembly.
-SEARCH_CSP = "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'"
+SEARCH_CSP = "script-src 'self' 'wasm-unsafe-eval'"
 LIVERELOAD = False
 LIVERELOAD_CSP = "script-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:*"
 JINJA_ENVIRONMENT = {
