@@ -6,7 +6,6 @@ content; one test at the end runs the whole `invoke publish`, build included.
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from laceps import PROJECT_ROOT
+from laceps.serve_static import free_port
 from laceps.publish import (
     CACHE_A_DAY,
     CACHE_BRIEFLY,
@@ -39,12 +39,6 @@ LINK = re.compile(re.escape(SITE_URL) + r'/([^"<\s#?]*)')  # an address on the s
 
 
 # --- A fake AWS on loopback ---------------------------------------------------------
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_url():
     port = free_port()
