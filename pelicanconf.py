@@ -9,7 +9,7 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import drafts, images, languages, news, quality, sitemap, templating  # noqa: E402
+from laceps.plugins import drafts, images, languages, news, quality, sitemap, templating, typography_cache  # noqa: E402
 
 # Marks a label for the translation catalog (`invoke translations` extracts it);
 # the templates translate it with _() when they show it.
@@ -194,7 +194,7 @@ JINJA_ENVIRONMENT = {
 I18N_TEMPLATES_LANG = "en"
 
 # --- Plugins --------------------------------------------------------------
-PLUGINS = ["data_files", "i18n_subsites", templating, drafts, news, languages, sitemap, images, quality]
+PLUGINS = ["data_files", "i18n_subsites", typography_cache, templating, drafts, news, languages, sitemap, images, quality]
 SITEMAP = {
     "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],
 }
