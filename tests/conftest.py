@@ -13,28 +13,22 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from laceps import site, toolchain
+from laceps.plugins.templating import canonical_path
 from laceps.serve_static import serve_production_build
-
-
-def build_site(tmp_path_factory, name):
-    output = tmp_path_factory.mktemp(name)
-    cache = tmp_path_factory.mktemp(f"{name}-cache")
-    site.build(settings=site.PRODUCTION_SETTINGS, output=output, extra={"CACHE_PATH": str(cache)})
-    return output
+from tests.reading import html_files
 
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    return build_site(tmp_path_factory, "site")
+    output = tmp_path_factory.mktemp("site")
+    cache = tmp_path_factory.mktemp("site-cache")
+    site.build(settings=site.PRODUCTION_SETTINGS, output=output, extra={"CACHE_PATH": str(cache)})
+    return output
 
 
 def html_pages(root):
     """Every built HTML page, as its path on the site: "/", "/about-us/", "/404.html"."""
-    paths = []
-    for file in sorted(root.rglob("*.html")):
-        path = "/" + file.relative_to(root).as_posix()
-        paths.append(path[: -len("index.html")] if path.endswith("/index.html") else path)
-    return paths
+    return ["/" + canonical_path(file) for file in html_files(root)]
 
 
 def page_file(root, path):
