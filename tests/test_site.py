@@ -17,7 +17,8 @@ from laceps import PROJECT_ROOT, site
 from tests.content_copy import build_variant, replace_in
 from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, main_text, news_items, normalise, page
 
-SEED = PROJECT_ROOT.parent / "shared" / "seed" / "about-us.txt"
+# The client's own text of the About Us page, as they sent it (kept here: tests read nothing outside the repository).
+CLIENT_ABOUT_US = Path(__file__).parent / "fixtures" / "client-about-us.txt"
 SECTIONS = {
     "News Stories": "news-stories",
     "Press Releases": "press-releases",
@@ -49,7 +50,7 @@ def test_every_page_has_the_navigation_marking_the_current_one(built_site, path)
 
 
 def test_about_us_carries_the_whole_client_text(built_site):
-    seed = SEED.read_text(encoding="utf-8")
+    seed = CLIENT_ABOUT_US.read_text(encoding="utf-8")
     story, _, footer = seed.partition("Quick Links")
     text = main_text(page(built_site, "about-us/index.html"))
     headings = [normalise(h.text_content()) for h in page(built_site, "about-us/index.html").xpath("//main//h2")]
