@@ -24,15 +24,16 @@ def check(c):
 
 @task(
     help={
-        "section": "a news item in this section: news-stories, press-releases or opinion-editorials",
+        "section": 'a news item in this section, named as shown ("News Stories") or as in its address (news-stories)',
+        "date": "the news item's date, YYYY-MM-DD (default: today)",
         "page": "a page",
         "member": "a member network (content/data/members.yaml)",
         "team": "a team member (content/data/team.yaml)",
     }
 )
-def new(c, title, section="", page=False, member=False, team=False):
-    """Start a news item, page, member or team member, e.g. invoke new "Title" --section press-releases."""
-    print(scaffold.new(title, section=section, page=page, member=member, team=team))
+def new(c, title, section="", date="", page=False, member=False, team=False):
+    """Start a news item, page, member or team member, e.g. invoke new "Title" --section "Press Releases"."""
+    print(scaffold.new(title, section=section, date=date, page=page, member=member, team=team))
 
 
 @task
