@@ -32,10 +32,11 @@ def html_files(root):
 
 
 def news_items():
-    """The shipped news items, from their Markdown headers."""
+    """The published news items of the real content, from their Markdown headers (drafts left out)."""
     items = []
     for path in sorted((PROJECT_ROOT / "content" / "news").glob("*.md")):
-        header = path.read_text(encoding="utf-8").split("\n\n")[0]
+        header, _, body = path.read_text(encoding="utf-8").partition("\n\n")
         fields = dict(line.split(": ", 1) for line in header.splitlines())
-        items.append(fields)
+        if fields.get("Status", "published") == "published":
+            items.append({**fields, "has_body": bool(body.strip())})
     return items
