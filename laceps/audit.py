@@ -47,7 +47,7 @@ def lighthouse(url):
         "--output=json", "--output-path=stdout", "--quiet",
         "--chrome-flags=" + " ".join((toolchain.HEADLESS, *toolchain.CHROMIUM_FLAGS)),
     ]
-    env = {**os.environ, "CHROME_PATH": str(toolchain.require(toolchain.CHROMIUM))}
+    env = {**os.environ, "CHROME_PATH": str(toolchain.chromium())}
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise Exit(f"Lighthouse failed on {url}:\n{result.stderr[-2000:]}", code=1)
@@ -71,7 +71,7 @@ def median_figures(reports):
 
 def run(runs=3):
     toolchain.require(toolchain.LIGHTHOUSE)
-    toolchain.require(toolchain.CHROMIUM)
+    toolchain.chromium()
     rows = []
     with tempfile.TemporaryDirectory(prefix="laceps-audit-") as folder:
         with serve_production_build(Path(folder) / "output", cache=Path(folder) / "cache") as server:

@@ -3,6 +3,7 @@
 A missing tool stops the run with a message saying how to install it: never a skip.
 """
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from invoke.exceptions import Exit
 
 from laceps import PROJECT_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: Playwright cannot download its own here
+# The machine's Chromium (Playwright cannot download its own here): the one this
+# variable names, else the first of these commands on PATH (Debian's, then Ubuntu's name).
+CHROMIUM_SETTING = "LACEPS_CHROMIUM"
+CHROMIUM_COMMANDS = ("chromium", "chromium-browser")
 HEADLESS = "--headless=new"
 # Run as root, and never call home: without these flags Chromium tries the network.
 CHROMIUM_FLAGS = (
@@ -31,8 +35,8 @@ LIGHTHOUSE = NODE_MODULES / ".bin" / "lighthouse"
 class MissingTool(Exit):
     """A browser or tool the run needs is not installed."""
 
-    def __init__(self, what):
-        super().__init__(f"{what} is missing: run `bash .ci/setup` to install the site's tools", code=1)
+    def __init__(self, what, fix="run `bash .ci/setup` to install the site's tools"):
+        super().__init__(f"{what} is missing: {fix}", code=1)
 
 
 def require(path):
@@ -48,3 +52,16 @@ def java():
     if command is None:
         raise MissingTool("java")
     return command
+
+
+def chromium():
+    """The Chromium to run, from LACEPS_CHROMIUM or PATH, or MissingTool."""
+    configured = os.environ.get(CHROMIUM_SETTING)
+    if configured:
+        if not Path(configured).is_file():
+            raise MissingTool(f"{configured} (named by {CHROMIUM_SETTING})", f"set {CHROMIUM_SETTING} to Chromium's path, or unset it to use chromium on PATH")
+        return Path(configured)
+    for command in CHROMIUM_COMMANDS:
+        if found := shutil.which(command):
+            return Path(found)
+    raise MissingTool("Chromium", f"run `bash .ci/setup` to install it, or set {CHROMIUM_SETTING} to its path")

@@ -65,8 +65,8 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Chromium (Debian's), one for the whole session: Playwright runs one at a time."""
-    executable = toolchain.require(toolchain.CHROMIUM)
+    """The machine's headless Chromium (laceps.toolchain), one for the whole session: Playwright runs one at a time."""
+    executable = toolchain.chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(executable), args=list(toolchain.CHROMIUM_FLAGS))
         yield browser
