@@ -10,6 +10,7 @@ from pelicanconf import *  # noqa: E402,F403
 SITEURL = "https://lacfeps.org"
 RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = True
+CHECK_BUILT_LINKS = True
 
 # Drafts are neither listed nor written anywhere.
 SHOW_DRAFTS = False

@@ -6,7 +6,6 @@ of broken content build a copy of the real content with one mistake in it.
 
 import shutil
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
@@ -14,6 +13,7 @@ import yaml
 from lxml import etree, html
 
 from laceps import PROJECT_ROOT, site
+from laceps.links import broken_links
 from tests.content_copy import build_variant, replace_in
 from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, main_text, news_items, normalise, page
 
@@ -281,38 +281,9 @@ def test_feeds_parse_and_list_the_news(built_site):
 
 
 # --- Links, sitemap, metadata --------------------------------------------------------
-def local_target(built_site, url, from_page):
-    """The built file a link leads to, or None when it leaves the site."""
-    if url.startswith(PRODUCTION_URL):
-        url = url[len(PRODUCTION_URL):]
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc:
-        return None
-    path = unquote(parts.path)
-    base = "/" + from_page
-    target = Path(path) if path.startswith("/") else (Path(base).parent / path)
-    target = built_site / target.as_posix().lstrip("/") if path else built_site / from_page
-    if target.is_dir() or path.endswith("/"):
-        target = target / "index.html"
-    return target, parts.fragment
-
-
 def test_every_internal_link_and_fragment_resolves(built_site):
-    checked = 0
-    for path in html_files(built_site):
-        tree = page(built_site, path)
-        for element, attribute, url, _ in tree.iterlinks():
-            if element.tag == "meta" or url.startswith(("mailto:", "https://schema.org")):
-                continue
-            resolved = local_target(built_site, url, path)
-            if resolved is None:
-                continue
-            target, fragment = resolved
-            assert target.is_file(), f"{path}: {url} leads nowhere"
-            if fragment:
-                ids = html.fromstring(target.read_bytes()).xpath("//@id")
-                assert fragment in ids, f"{path}: {url} has no #{fragment}"
-            checked += 1
+    checked, problems = broken_links(built_site, PRODUCTION_URL)
+    assert problems == []
     assert checked > 200
 
 

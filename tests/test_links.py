@@ -1,0 +1,106 @@
+"""Internal links: predicted by `invoke check` before the build, verified on the production build."""
+
+import subprocess
+import sys
+
+import pytest
+
+from laceps import PROJECT_ROOT, site
+from laceps.links import broken_links
+from tests.content_copy import build, copy_content, replace_in
+from tests.reading import PRODUCTION_URL
+
+GOOD_LINKS = (
+    "[About](/about-us/) [About, no slash](/about-us) [Home](/) [Spanish team](/es/our-team/) "
+    "[Relative](../our-members/) [Stories](/news/news-stories/) [Section](#a-heading) "
+    '[Mail](mailto:joni@lacfeps.org) [Elsewhere](https://example.org/x/) <a href="/contact/">Contact</a>'
+)
+
+
+def check(content):
+    """`invoke check` on a content folder, as an editor runs it: (exit code, what it printed)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "check", "--content", str(content)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True,
+    )
+    return run.returncode, run.stdout + run.stderr
+
+
+def test_check_reports_a_link_to_a_page_that_does_not_exist_with_path_line_and_a_suggestion(tmp_path):
+    content = copy_content(tmp_path)
+    page = content / "pages/contact.md"
+    lines = page.read_text(encoding="utf-8").count("\n")
+    page.write_text(page.read_text(encoding="utf-8") + f"\n{GOOD_LINKS}\n\nSee [members](/our-member/).\n", encoding="utf-8")
+    code, output = check(content)
+    assert code != 0
+    problems = [line for line in output.splitlines() if ": link to " in line]
+    assert problems == [
+        f"{page}:{lines + 4}: link to /our-member/: no page of the site has that address — did you mean /our-members/?"
+    ]
+    assert "Traceback" not in output
+
+
+def test_check_knows_the_addresses_of_news_items_and_section_pages(tmp_path):
+    content = copy_content(tmp_path)
+    (content / "news/2026-03-01-update.md").write_text(
+        "Title: A sample update\nDate: 2026-03-01\nCategory: Press Releases\nSource: LACEPS\n\n"
+        "See [the update in 2025](/news/2025/a-sample-update/) and [releases](/news/press-releases/page/2/).\n",
+        encoding="utf-8",
+    )
+    page = content / "pages/contact.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n[Update](/news/2026/a-sample-update/) [Releases](/news/press-releases/)\n", encoding="utf-8")
+    code, output = check(content)
+    reported = sorted(line.split(": link to ")[1].split(":")[0] for line in output.splitlines() if ": link to " in line)
+    assert reported == ["/news/2025/a-sample-update/", "/news/press-releases/page/2/"], output
+    assert code != 0
+
+
+@pytest.fixture(scope="module")
+def broken_build(tmp_path_factory):
+    """The production build of content with the contact page gone, a draft linked to, and a missing #fragment."""
+    folder = tmp_path_factory.mktemp("broken-links")
+    content = copy_content(folder)
+    for path in ("pages/contact.md", "pages/es/contact.md"):
+        (content / path).unlink()
+    (content / "pages/sample-draft.md").write_text("Title: Sample draft\nStatus: draft\n\nNot yet.\n", encoding="utf-8")
+    replace_in(content / "pages/our-programs.md", "\n\n", "\n\n[Coming soon](/sample-draft/) [Jump](/about-us/#no-such-section)\n\n")
+    try:
+        build(content, folder)
+    except site.BuildFailed as failure:
+        return failure
+    pytest.fail("the production build published broken links")
+
+
+def test_the_production_build_fails_naming_each_page_and_broken_link(broken_build):
+    problems = broken_build.log.splitlines()
+    assert f"/about-us/: the link to {PRODUCTION_URL}/contact/ leads to no page or file of the site" in problems
+    assert f"/es/: the link to {PRODUCTION_URL}/es/contact/ leads to no page or file of the site" in problems
+    assert f"/our-programs/: the link to {PRODUCTION_URL}/sample-draft/ leads to no page or file of the site" in problems
+    assert f"/our-programs/: the link to {PRODUCTION_URL}/about-us/#no-such-section leads to no #no-such-section on that page" in problems
+    assert "broken link(s)" in str(broken_build)
+
+
+def test_a_local_build_shows_the_draft_the_link_leads_to(tmp_path):
+    content = copy_content(tmp_path)
+    (content / "pages/sample-draft.md").write_text("Title: Sample draft\nStatus: draft\n\nNot yet.\n", encoding="utf-8")
+    replace_in(content / "pages/our-programs.md", "\n\n", "\n\n[Coming soon](/sample-draft/)\n\n")
+    output = build(content, tmp_path, production=False)
+    assert (output / "sample-draft/index.html").is_file()
+
+
+def test_broken_links_reads_every_kind_of_link(tmp_path):
+    (tmp_path / "about").mkdir()
+    (tmp_path / "about/index.html").write_text('<main id="top"><h2 id="team">Team</h2></main>')
+    (tmp_path / "style.css").write_text("")
+    (tmp_path / "index.html").write_text(
+        '<link rel="stylesheet" href="style.css"><link rel="icon" href="/missing.svg">'
+        '<a href="about/">a</a><a href="/about#team">b</a><a href="about/#gone">c</a>'
+        '<a href="https://elsewhere.example/">d</a><a href="mailto:x@example.org">e</a><img src="/photo.png" alt="">'
+    )
+    checked, problems = broken_links(tmp_path, "https://site.example")
+    assert checked == 6
+    assert problems == [
+        "/: the link to https://site.example/missing.svg leads to no page or file of the site",
+        "/: the link to https://site.example/about/#gone leads to no #gone on that page",
+        "/: the link to https://site.example/photo.png leads to no page or file of the site",
+    ]
