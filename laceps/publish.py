@@ -1,14 +1,10 @@
-"""Publish the site: a fresh production build, synced to the bucket behind the CDN.
+"""Publish the site: a production build, synced to the bucket behind the CDN.
 
-Only files whose bytes changed are sent. S3 gives an object sent in one part an
-ETag that is the MD5 of its bytes, so one listing of the bucket tells what changed.
-
-The order never shows a visitor a broken page: new and changed images and fonts
-go first, then the stylesheets and scripts that use them, then new pages, then
-changed pages (only they can link to new ones), then the feeds, sitemap and
-robots.txt that point to pages; objects no longer in the build are deleted
-last. A publish that stops half-way leaves every live page pointing at files
-that exist, and the next publish finishes the job.
+The build runs in a process whose environment holds no credentials (or CI builds in a
+job without any and hands over the folder), so no content can publish a secret. The
+sync sends only files whose bytes changed, in the order laceps.publish_plan works out:
+a publish that stops at any point leaves every live page pointing at files that exist,
+and the next publish finishes the job and refreshes what the stopped one changed.
 """
 
 import base64
@@ -16,18 +12,33 @@ import hashlib
 import mimetypes
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError, InvalidRegionError, NoCredentialsError, ParamValidationError
+from botocore.utils import validate_region_name
 from pelican.settings import read_settings
 
-from laceps import site
+from laceps import PROJECT_ROOT, site
+from laceps.publish_plan import (
+    MANIFEST,
+    MEDIA,
+    NO_MANIFEST,
+    PAGE_MAX_AGE,
+    PUBLISHING_FOLDER,
+    Manifest,
+    SiteFile,
+    is_fingerprinted,
+    make_plan,
+    stage,
+)
 
 
 class PublishError(RuntimeError):
@@ -68,6 +79,19 @@ class Target:
             raise PublishError("no bucket to publish to: set LACEPS_S3_BUCKET (or publish.bucket in invoke.yaml)")
         folder = values.get("prefix", "").strip("/")
         values["prefix"] = f"{folder}/" if folder else ""
+        endpoint = urlsplit(values.get("endpoint_url", "https://s3.amazonaws.com"))
+        if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
+            raise PublishError(
+                f"LACEPS_S3_ENDPOINT_URL {values['endpoint_url']!r} is not an address: "
+                "write it whole, for example https://ACCOUNT_ID.r2.cloudflarestorage.com"
+            )
+        try:
+            validate_region_name(values.get("region"))
+        except InvalidRegionError as error:
+            raise PublishError(
+                f"LACEPS_S3_REGION {values['region']!r} is not a region name: write it as the store names it, "
+                "for example us-west-2 (auto for R2)"
+            ) from error
         return cls(**values)
 
     def key(self, path):
@@ -100,15 +124,9 @@ def connect(target):
     )
 
 
-# --- What each file is -----------------------------------------------------------
-# Upload stages, in order: a file may refer only to files of earlier stages
-# (a stylesheet to fonts, a page to stylesheets, a feed to pages).
-MEDIA, CODE, PAGE, INDEX = range(4)
-CODE_SUFFIXES = (".css", ".js", ".mjs", ".json", ".webmanifest")
-INDEX_NAMES = ("sitemap.xml", "robots.txt")
-FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")  # theme/site.80037072ea.css
+# --- How each file is served -----------------------------------------------------
 CACHE_FOREVER = "public, max-age=31536000, immutable"  # a new version gets a new name
-CACHE_BRIEFLY = "public, max-age=300, must-revalidate"  # a new version keeps its address
+CACHE_BRIEFLY = f"public, max-age={PAGE_MAX_AGE}, must-revalidate"  # a new version keeps its address
 CACHE_A_DAY = "public, max-age=86400"  # images and fonts: rarely replaced under the same name
 # Python's built-in table lacks or misnames these.
 CONTENT_TYPES = {
@@ -124,17 +142,8 @@ CONTENT_TYPES = {
 BUILT_IN_TYPES = mimetypes.MimeTypes()  # Python's own table only, not the machine's /etc/mime.types
 
 
-def stage(path):
-    name = PurePosixPath(path).name
-    if name.endswith(".html"):
-        return PAGE
-    if name in INDEX_NAMES or name.endswith((".atom.xml", ".rss.xml")):
-        return INDEX
-    return CODE if name.endswith(CODE_SUFFIXES) else MEDIA
-
-
 def cache_control(path):
-    if FINGERPRINTED.search(path):
+    if is_fingerprinted(path):
         return CACHE_FOREVER
     # Anything that names other files must be fetched again soon, or it would name old ones.
     return CACHE_A_DAY if stage(path) == MEDIA else CACHE_BRIEFLY
@@ -148,23 +157,16 @@ def content_type(path):
     return f"{kind}; charset=utf-8" if is_text else kind
 
 
-@dataclass(frozen=True)
-class SiteFile:
-    path: str  # relative to the site root: "news/index.html"
-    source: Path
-    md5: str
-
-    @property
-    def stage(self):
-        return stage(self.path)
-
-
 def site_files(folder):
-    """Every file of a built site, by its path in the site."""
+    """Every file of a built site, by its path in the site. A link could lead anywhere: refuse it."""
     files = {}
     for source in sorted(Path(folder).rglob("*")):
+        path = source.relative_to(folder).as_posix()
+        if source.is_symlink():
+            raise PublishError(f"{source} is a symbolic link: a built site holds only its own files; nothing published")
+        if path.startswith(PUBLISHING_FOLDER):
+            raise PublishError(f"{source}: {PUBLISHING_FOLDER} is publishing's own folder, not the site's; nothing published")
         if source.is_file():
-            path = source.relative_to(folder).as_posix()
             # MD5 only to compare with S3's ETag; not for security (and so allowed on FIPS systems).
             digest = hashlib.md5(source.read_bytes(), usedforsecurity=False).hexdigest()
             files[path] = SiteFile(path, source, digest)
@@ -181,53 +183,43 @@ def check_production_build(folder, site_url):
         )
 
 
-# --- What to change ----------------------------------------------------------------
-@dataclass(frozen=True)
-class Plan:
-    new: list  # SiteFiles not in the bucket
-    changed: list  # SiteFiles whose bytes differ from the bucket's copy
-    gone: list  # paths in the bucket but not in the build
-    unchanged: int
-
-    @property
-    def uploads(self):
-        """New and changed files in the safe order. New pages come before changed
-        ones because only a changed page can link to a new one."""
-        changed = set(self.changed)
-        return sorted(self.new + self.changed, key=lambda file: (file.stage, file in changed, file.path))
-
-    @property
-    def stale_pages(self):
-        """Pages the CDN may hold an old copy of."""
-        replaced = [file.path for file in self.changed if file.stage == PAGE]
-        return sorted(replaced + [path for path in self.gone if stage(path) == PAGE])
-
-    def lines(self, target):
-        changed = set(self.changed)
-        yield (
-            f"Publish to {target}: {len(self.new)} to upload, {len(self.changed)} to replace, "
-            f"{len(self.gone)} to delete, {self.unchanged} unchanged."
-        )
-        for file in self.uploads:
-            yield f"  {'replace' if file in changed else 'upload':<8} {file.path}"
-        for path in self.gone:
-            yield f"  {'delete':<8} {path}"
-
-
+# --- What the bucket holds -----------------------------------------------------------
 def bucket_etags(s3, target):
-    """{path in the site: ETag} for every object under the target's prefix."""
+    """{path in the site: ETag} for every object of the site under the target's prefix."""
     etags = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=target.bucket, Prefix=target.prefix):
         for item in page.get("Contents", []):
-            etags[item["Key"][len(target.prefix):]] = item["ETag"].strip('"')
+            path = item["Key"][len(target.prefix):]
+            if not path.startswith(PUBLISHING_FOLDER):
+                etags[path] = item["ETag"].strip('"')
     return etags
 
 
-def make_plan(files, etags):
-    new = [file for path, file in files.items() if path not in etags]
-    changed = [file for path, file in files.items() if path in etags and etags[path] != file.md5]
-    gone = sorted(set(etags) - set(files))
-    return Plan(new, changed, gone, unchanged=len(files) - len(new) - len(changed))
+def read_manifest(s3, target):
+    """The record of the last complete publish; none before the first."""
+    try:
+        data = s3.get_object(Bucket=target.bucket, Key=target.key(MANIFEST))["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return NO_MANIFEST
+        raise
+    try:
+        return Manifest.parse(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise PublishError(
+            f"s3://{target.bucket}/{target.key(MANIFEST)} is damaged ({one_line(error)}): delete it, publish, "
+            "then invalidate /* on the CDN, as the record of what it may hold is lost"
+        ) from error
+
+
+def write_manifest(s3, target, manifest):
+    s3.put_object(
+        Bucket=target.bucket,
+        Key=target.key(MANIFEST),
+        Body=manifest.dumps(),
+        ContentType=content_type(MANIFEST),
+        CacheControl="no-store",
+    )
 
 
 # --- Doing it -----------------------------------------------------------------------
@@ -292,16 +284,16 @@ def explain(error, target):
 
 def sync(folder, target, site_url, clients=None, dry_run=False):
     """Make the bucket hold exactly the built site in `folder`; print the plan; return it."""
+    files = site_files(folder)  # first: it refuses symbolic links before anything reads through one
     check_production_build(folder, site_url)
     clients = clients or connect(target)
-    files = site_files(folder)
     try:
-        plan = make_plan(files, bucket_etags(clients.s3, target))
+        plan = make_plan(files, bucket_etags(clients.s3, target), read_manifest(clients.s3, target), site_url, time.time())
     except (BotoCoreError, ClientError) as error:
         raise PublishError(explain(error, target)) from error
     for line in plan.lines(target):
         print(line)
-    stale = invalidation_paths(plan.stale_pages) if target.distribution_id else []
+    stale = invalidation_paths(plan.stale) if target.distribution_id else []
     if dry_run:
         if stale:
             print(f"Would invalidate {len(stale)} paths on CloudFront distribution {target.distribution_id}.")
@@ -311,38 +303,64 @@ def sync(folder, target, site_url, clients=None, dry_run=False):
         for file in plan.uploads:
             doing = f"uploading {file.path}"
             upload(clients.s3, target, file)
-        for path in plan.gone:
+        for path in plan.deletions:
             doing = f"deleting {path}"
             clients.s3.delete_object(Bucket=target.bucket, Key=target.key(path))
     except (BotoCoreError, ClientError) as error:
         raise PublishError(
             f"stopped while {doing}: {explain(error, target)}; the live site still works, publish again to finish"
         ) from error
-    print(f"Published: {len(plan.new)} uploaded, {len(plan.changed)} replaced, {len(plan.gone)} deleted.")
+    print(
+        f"Published: {len(plan.uploads) - len(plan.replaced)} uploaded, {len(plan.replaced)} replaced, "
+        f"{len(plan.deletions)} deleted."
+    )
     if stale:
         try:
             invalidation = invalidate(clients.cloudfront, target.distribution_id, stale)
         except (BotoCoreError, ClientError) as error:
             raise PublishError(
-                f"the bucket is up to date, but the CDN was not told which pages changed: {explain(error, target)}; "
-                "its copies expire within 5 minutes"
+                f"the bucket is up to date, but the CDN was not told which files changed: {explain(error, target)}; "
+                "publish again to tell it (its copies expire within 5 minutes)"
             ) from error
         print(f"Invalidated {len(stale)} paths on CloudFront distribution {target.distribution_id} ({invalidation}).")
+    record = plan.manifest(now=time.time())
+    try:
+        # Last: until it is written, the next publish treats this one as stopped and repeats the invalidation.
+        if record != plan.previous:
+            write_manifest(clients.s3, target, record)
+    except (BotoCoreError, ClientError) as error:
+        raise PublishError(
+            f"the site is published, but its record {MANIFEST} was not written: {explain(error, target)}; publish again"
+        ) from error
     return plan
 
 
-def publish_site(config=None, dry_run=False):
-    """Build the production site into a fresh folder and sync it to the target bucket."""
+# The build needs no secret, so it sees only these variables and an empty HOME (no ~/.aws).
+# An allowlist: CI and laptops hold more secrets than AWS_* (GitHub tokens, other clouds).
+BUILD_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "SOURCE_DATE_EPOCH")
+
+
+def build_without_credentials(output):
+    """Build the production site into `output` in a process whose environment holds no credentials."""
+    with tempfile.TemporaryDirectory(prefix="laceps-build-home-") as home:
+        environment = {
+            name: value for name, value in os.environ.items() if name in BUILD_ENVIRONMENT or name.startswith("LC_")
+        }
+        environment["HOME"] = home
+        command = [sys.executable, "-m", "laceps.publish_build", str(output)]
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=environment, check=False)
+    if result.returncode != 0:
+        raise PublishError(f"nothing published: the build failed (exit {result.returncode}); the messages above say why")
+
+
+def publish_site(config=None, dry_run=False, built_site=None):
+    """Sync a production build to the target bucket: the folder `built_site`, else a fresh build."""
     target = Target.from_settings(config)
+    site_url = read_settings(str(site.PRODUCTION_SETTINGS))["SITEURL"]
+    if built_site:
+        if not Path(built_site).is_dir():
+            raise PublishError(f"{built_site} is not a folder: give --site the folder of a production build")
+        return sync(Path(built_site), target, site_url, dry_run=dry_run)
     with tempfile.TemporaryDirectory(prefix="laceps-publish-") as folder:
-        try:
-            # No content cache: every page is made from the sources as they are now.
-            site.build(
-                settings=site.PRODUCTION_SETTINGS,
-                output=folder,
-                extra={"CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False},
-            )
-        except site.BuildFailed as error:
-            raise PublishError(f"nothing published: {error}") from error
-        site_url = read_settings(str(site.PRODUCTION_SETTINGS))["SITEURL"]
-        return sync(Path(folder), target, site_url, dry_run=dry_run)
+        build_without_credentials(Path(folder) / "site")
+        return sync(Path(folder) / "site", target, site_url, dry_run=dry_run)
