@@ -73,11 +73,16 @@ def preview(c):
     site.build(settings=site.PRODUCTION_SETTINGS)
 
 
-@task(help={"dry-run": "print what would be uploaded, replaced and deleted; change nothing"})
-def publish(c, dry_run=False):
-    """Build the production site and sync it to the bucket behind the CDN (README: Publishing)."""
+@task(
+    help={
+        "dry-run": "print what would be uploaded, replaced and deleted; change nothing",
+        "site": "publish this folder, a production build made without credentials (CI's), instead of building",
+    }
+)
+def publish(c, dry_run=False, site=""):
+    """Build the production site without credentials and sync it to the bucket behind the CDN (README: Publishing)."""
     try:
-        publishing.publish_site(c.config.get("publish"), dry_run=dry_run)
+        publishing.publish_site(c.config.get("publish"), dry_run=dry_run, built_site=site)
     except publishing.PublishError as error:
         raise Exit(f"publish: {error}", code=1) from error
 
