@@ -79,8 +79,8 @@ class Target:
             raise PublishError("no bucket to publish to: set LACEPS_S3_BUCKET (or publish.bucket in invoke.yaml)")
         folder = values.get("prefix", "").strip("/")
         values["prefix"] = f"{folder}/" if folder else ""
-        endpoint = urlsplit(values.get("endpoint_url", "https://s3.amazonaws.com"))
-        if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
+        endpoint = urlsplit(values.get("endpoint_url", ""))
+        if "endpoint_url" in values and (endpoint.scheme not in ("http", "https") or not endpoint.hostname):
             raise PublishError(
                 f"LACEPS_S3_ENDPOINT_URL {values['endpoint_url']!r} is not an address: "
                 "write it whole, for example https://ACCOUNT_ID.r2.cloudflarestorage.com"
@@ -165,7 +165,7 @@ def site_files(folder):
         if source.is_symlink():
             raise PublishError(f"{source} is a symbolic link: a built site holds only its own files; nothing published")
         if path.startswith(PUBLISHING_FOLDER):
-            raise PublishError(f"{source}: {PUBLISHING_FOLDER} is publishing's own folder, not the site's; nothing published")
+            raise PublishError(f"{source}: {PUBLISHING_FOLDER} is publishing's own folder; nothing published")
         if source.is_file():
             # MD5 only to compare with S3's ETag; not for security (and so allowed on FIPS systems).
             digest = hashlib.md5(source.read_bytes(), usedforsecurity=False).hexdigest()
@@ -226,13 +226,13 @@ def write_manifest(s3, target, manifest):
 MAX_INVALIDATION_PATHS = 1000  # CloudFront bills each path past 1,000 a month; "/*" counts as one
 
 
-def invalidation_paths(pages):
-    """CloudFront paths for pages: a folder's index.html is also served as the folder."""
+def invalidation_paths(files):
+    """CloudFront paths for the site's files: a folder's index.html is also served as the folder."""
     paths = []
-    for page in pages:
-        paths.append("/" + quote(page))
-        if PurePosixPath(page).name == "index.html":
-            paths.append("/" + quote(page[: -len("index.html")]))
+    for file in files:
+        paths.append("/" + quote(file))
+        if PurePosixPath(file).name == "index.html":
+            paths.append("/" + quote(file[: -len("index.html")]))
     return paths if len(paths) <= MAX_INVALIDATION_PATHS else ["/*"]
 
 
@@ -320,7 +320,7 @@ def sync(folder, target, site_url, clients=None, dry_run=False):
         except (BotoCoreError, ClientError) as error:
             raise PublishError(
                 f"the bucket is up to date, but the CDN was not told which files changed: {explain(error, target)}; "
-                "publish again to tell it (its copies expire within 5 minutes)"
+                "publish again to tell it"
             ) from error
         print(f"Invalidated {len(stale)} paths on CloudFront distribution {target.distribution_id} ({invalidation}).")
     record = plan.manifest(now=time.time())

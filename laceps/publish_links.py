@@ -58,7 +58,8 @@ def addresses(path, data, site_url):
     found = re.findall(re.escape(site_url) + r"""(?:/[^\s"'<>(),\\]*)?""", text)
     if path.endswith((".html", ".htm", ".svg")):
         for value in map(html.unescape, map(matched, PAGE_ADDRESS.finditer(text))):
-            found += [candidate.split()[0] for candidate in value.split(",") if candidate.strip()]  # srcset: "a.jpg 480w, b.jpg 960w"
+            # A srcset holds several: "a.jpg 480w, b.jpg 960w".
+            found += [candidate.split()[0] for candidate in value.split(",") if candidate.strip()]
     elif path.endswith(".css"):
         found += map(matched, STYLESHEET_ADDRESS.finditer(text))
     elif path.endswith((".js", ".mjs")):

@@ -150,7 +150,9 @@ def upload_order(uploads, live, site_url, paths):
 
     groups = strongly_connected(needs)
     group_of = {path: number for number, group in enumerate(groups) for path in group}
-    waiting_for = [{group_of[need] for path in group for need in needs[path]} - {number} for number, group in enumerate(groups)]
+    waiting_for = [
+        {group_of[need] for path in group for need in needs[path]} - {number} for number, group in enumerate(groups)
+    ]
     waited_by = defaultdict(list)
     for number, awaited in enumerate(waiting_for):
         for other in awaited:

@@ -416,7 +416,8 @@ def test_the_cdn_forgets_exactly_the_changed_and_removed_files(with_cdn, builds,
     sync(builds(site_v2()), target, SITE_URL)
 
     assert invalidated_paths(cloudfront, target.distribution_id) == [V2_STALE]
-    assert f"Invalidated {len(V2_STALE)} paths on CloudFront distribution {target.distribution_id}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"Invalidated {len(V2_STALE)} paths on CloudFront distribution {target.distribution_id}" in printed
 
 
 def test_a_failed_invalidation_says_the_bucket_is_up_to_date_and_is_repeated_by_the_next_publish(target, s3, builds):
@@ -521,7 +522,8 @@ def add_a_translated_page_and_a_news_item(content):
         "Familias, escuelas y aliados de la ciudad.\n",
         encoding="utf-8",
     )
-    replace_in(content / "pages" / "about-us.md", "## LACEPS Today\n", "## LACEPS Today\n\nMeet [our partners]({filename}partners.md).\n")
+    about = content / "pages" / "about-us.md"
+    replace_in(about, "## LACEPS Today\n", "## LACEPS Today\n\nMeet [our partners]({filename}partners.md).\n")
     (content / "news" / "2026-05-01-family-summit.md").write_text(
         "Title: Family Summit\nDate: 2026-05-01\nCategory: News Stories\nSource: LACEPS\n"
         "Summary: Families from every network met at the summit.\n\nFamilies from every network met.\n",
