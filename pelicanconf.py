@@ -9,7 +9,7 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import drafts, images, languages, news, quality, sitemap, templating, typography_cache  # noqa: E402
+from laceps.plugins import drafts, images, languages, news, quality, sanitize, sitemap, templating, typography_cache  # noqa: E402
 
 # Marks a label for the translation catalog (`invoke translations` extracts it);
 # the templates translate it with _() when they show it.
@@ -160,7 +160,9 @@ I18N_UNTRANSLATED_PAGES = "keep"
 I18N_UNTRANSLATED_ARTICLES = "keep"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # the language switch, in each language's own words
 
-# --- Feeds: on in production only (publishconf.py) -------------------------
+# --- Feeds: on in production only (publishconf.py turns FEEDS on) ----------
+# Their paths are known to every build, so laceps.checks keeps pages off them.
+FEEDS = {"FEED_ALL_ATOM": "feeds/all.atom.xml", "CATEGORY_FEED_ATOM": "feeds/{slug}.atom.xml"}
 FEED_ALL_ATOM = None
 CATEGORY_FEED_ATOM = None
 FEED_ALL_RSS = CATEGORY_FEED_RSS = None
@@ -194,10 +196,14 @@ JINJA_ENVIRONMENT = {
 I18N_TEMPLATES_LANG = "en"
 
 # --- Plugins --------------------------------------------------------------
-PLUGINS = ["data_files", "i18n_subsites", typography_cache, templating, drafts, news, languages, sitemap, images, quality]
+# quality first: the content checks run before anything reads the content (pelican-data-files
+# loads every file of content/data/ only once they passed). sanitize wraps templating's reader.
+PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, drafts, news, languages, sitemap, images]
 SITEMAP = {
+    "save_as": "sitemap.xml",
     "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],
 }
+SEARCH_INDEX_FOLDER = "pagefind"  # Pagefind's index (its default folder), written by laceps.site after Pelican
 
 # --- Build ----------------------------------------------------------------
 OUTPUT_PATH = "output"

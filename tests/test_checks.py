@@ -104,9 +104,6 @@ CASES = {
                                   f"{MEMBERS}:2: an entry of members is not a set of fields — copy the layout of the entries around it"),
     "list missing": (MEMBERS, "member:\n  - name: Example Network\n    description: A sample.\n",
                      f'{MEMBERS}:1: the list "members:" is missing — add "members:" at the start of a line'),
-    "invalid YAML": (MEMBERS, members("  - name: Example: Network", "    description: A sample."),
-                     f"{MEMBERS}:2: this is not valid YAML (mapping values are not allowed here) — check the indentation and "
-                     "that each value follows 'field: '; quote values that contain a colon"),
     "email malformed": (TEAM, "people:\n  - name: Full Name\n    role: Director\n    email: name.example.org\n",
                         f'{TEAM}:4: email "name.example.org" is not an email address — write it as name@example.org'),
     "figure not a number": (SITE, "figures:\n  networks: 9\n  schools: 104+\n  students: 51000\ncontact:\n  email: joni@lacfeps.org\n",
@@ -115,6 +112,47 @@ CASES = {
 }
 
 BUILT_CASES = ["link not https", "image missing", "email malformed", "field still says FILL IN"]
+
+INDENT_FIX = "indent it like the other lines of its entry: two spaces before the -, four before each field"
+QUOTE_FIX = 'put the whole value in double quotes, like name: "Example: Network"'
+COLON_FIX = "write it as field: value, with a colon and a space after the field name"
+# A broken data file, as editors break them: (its text, the one problem, in plain words).
+YAML_MISTAKES = {
+    "indented with a tab": (members("  - name: Example Network", "\tdescription: A sample."),
+                            f"{MEMBERS}:3: this line is indented with a tab — use spaces, not tabs, to indent"),
+    "unclosed quote": (members('  - name: "Example Network', "    description: A sample."),
+                       f"{MEMBERS}:2: the quote that starts on this line is never closed — end the value with the same quote mark it starts with"),
+    "missing colon": (members("  - name: Example Network", "    description A sample."),
+                      f"{MEMBERS}:3: this line has no colon after its field name — {COLON_FIX}"),
+    "missing colon before a field": (members("  - name Example Network", "    description: A sample."),
+                                     f"{MEMBERS}:2: this line has no colon after its field name — {COLON_FIX}"),
+    "colon in a value": (members("  - name: Example: Network", "    description: A sample."),
+                         f'{MEMBERS}:2: a value on this line contains ": " (a colon and a space) — {QUOTE_FIX}'),
+    "indented too far": (members("  - name: Example Network", "     description: A sample."),
+                         f"{MEMBERS}:3: this line is indented differently from the lines above it — {INDENT_FIX}"),
+    "indented too little": (members("  - name: Example Network", "   description: A sample."),
+                            f"{MEMBERS}:3: this line is indented differently from the lines above it — {INDENT_FIX}"),
+    "no space after the colon": (members("  - name:Example Network", "    description: A sample."),
+                                 f"{MEMBERS}:2: this line needs a space after its - or its colon — "
+                                 "write - name: value, with a space after the - and after the colon"),
+    "text after a quote": (members('  - name: "Example" Network', "    description: A sample."),
+                           f"{MEMBERS}:2: there is text after the closing quote on this line — put the whole value inside the quotes"),
+    "value starting with @": (members("  - name: @example", "    description: A sample."),
+                              f"{MEMBERS}:2: a value on this line starts with a sign that YAML reserves (such as @ or %) — {QUOTE_FIX}"),
+    "unclosed bracket": (members("  - name: [Example Network", "    description: A sample."),
+                         f'{MEMBERS}:2: a bracket "[" or "{{" on this line is never closed — {QUOTE_FIX}'),
+    "second document": (members("  - name: Example Network", "    description: A sample.", "---"),
+                        f'{MEMBERS}:4: the line "---" ends the data here — delete it: a data file holds one list'),
+    "control character": (members("  - name: Example\x01 Network", "    description: A sample."),
+                          f"{MEMBERS}:2: this line has an invisible control character — "
+                          "retype the line: the character cannot be seen, but YAML does not allow it"),
+    "key twice": (members("  - name: Example Network", "    description: A sample.", "    description: Another."),
+                  f'{MEMBERS}:4: this entry has "description" twice — delete one of the two lines'),
+    "a list as a value": (members("  - name: Example Network", "    description:", "      - A sample."),
+                          f"{MEMBERS}:4: description is not a single value — write one value after description: on the same line"),
+}
+# What a YAML parser says, and an editor cannot act on.
+PARSER_WORDS = ("token", "scalar", "mapping", "expected", "block", "flow", "stream", "YAML (")
 
 
 def break_content(folder, case):
@@ -145,6 +183,17 @@ def test_each_problem_is_reported_with_its_line_and_fix(case, tmp_path, monkeypa
     content = break_content(tmp_path, case)
     monkeypatch.chdir(tmp_path)  # paths are shown from the project folder, as in `invoke check`
     assert [str(problem) for problem in check_content(settings_for(content))] == [CASES[case][2]]
+
+
+@pytest.mark.parametrize("mistake", YAML_MISTAKES)
+def test_a_yaml_mistake_reads_in_plain_words(mistake, tmp_path, monkeypatch):
+    content = copy_content(tmp_path)
+    text, expected = YAML_MISTAKES[mistake]
+    (content / "data/members.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    problems = [str(problem) for problem in check_content(settings_for(content))]
+    assert problems == [expected]
+    assert not any(word in problems[0] for word in PARSER_WORDS)
 
 
 def test_every_problem_is_reported_at_once(tmp_path, monkeypatch):

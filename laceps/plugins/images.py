@@ -9,9 +9,7 @@ content/images/ is not a static path, and no link points at the original.
 """
 
 import hashlib
-import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 from jinja2 import pass_context
@@ -20,28 +18,14 @@ from pelican import signals
 from pelican.utils import slugify
 from PIL import Image, ImageOps, features
 
-from laceps.checks import IMAGE_TYPES, WEB_ADDRESS, content_file
+from laceps.checks import IMAGE_TYPES, IMG_TAG, WEB_ADDRESS, content_file, img_attributes
 
-IMG_TAG = re.compile(r"<img\b[^>]*>")
 MIME_TYPES = {"avif": "image/avif", "webp": "image/webp"}
 
 # The sized copies each site of this build publishes (the Spanish subsite has
 # its own output folder): output folder -> {path in it: file in the cache}.
 # Filled while pages are read and rendered, written out when that site is done.
 published = {}
-
-
-class Attributes(HTMLParser):
-    """The attributes of one <img> tag, unescaped."""
-
-    def handle_starttag(self, tag, attrs):
-        self.attrs = {name: value or "" for name, value in attrs}
-
-
-def img_attributes(tag):
-    parser = Attributes()
-    parser.feed(tag)
-    return parser.attrs
 
 
 def sized_copies(source, settings, kind):

@@ -2,7 +2,8 @@
 
 pelican-sitemap 1.2.2 lists a subsite's pages at the main site's addresses and writes its
 alternates with a misspelled attribute (`ref`), so the site writes its own. Settings:
-SITEMAP = {"exclude": [regular expressions matched against paths from the site's root]}.
+SITEMAP = {"save_as": its path in the output, "exclude": [regular expressions matched against
+paths from the site's root]}.
 """
 
 import re
@@ -50,7 +51,7 @@ def write_sitemap(pelican):
                 lines.append(f'  <xhtml:link rel="alternate" hreflang="{lang}" href={quoteattr(href)}/>\n')
         lines.append("</url>\n")
     lines.append("</urlset>\n")
-    (Path(pelican.output_path) / "sitemap.xml").write_text("".join(lines), encoding="utf-8")
+    (Path(pelican.output_path) / pelican.settings["SITEMAP"]["save_as"]).write_text("".join(lines), encoding="utf-8")
     entries.clear()
 
 
