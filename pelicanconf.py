@@ -10,6 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from laceps.plugins import drafts, images, languages, news, quality, sanitize, sitemap, templating, typography_cache  # noqa: E402
+from laceps import translations  # noqa: E402
 
 # Marks a label for the translation catalog (`invoke translations` extracts it);
 # the templates translate it with _() when they show it.
@@ -138,7 +139,8 @@ NAV = (
 # --- Languages: the Spanish version under /es/ (pelican-i18n-subsites) ------
 # A page or news item is translated by a file with `Lang: es` and the same Slug.
 # Template strings are translated by theme/translations/es/LC_MESSAGES/messages.po
-# (`invoke translations` updates it; the build compiles it).
+# (`invoke translations` updates it; the build compiles it into cache/translations/,
+# outside the watched theme/, where the templates and feeds read it).
 I18N_SUBSITES = {
     "es": {
         "OG_LOCALE": "es_US",
@@ -194,6 +196,7 @@ JINJA_ENVIRONMENT = {
     "extensions": ["jinja2.ext.i18n"],
 }
 I18N_TEMPLATES_LANG = "en"
+I18N_GETTEXT_LOCALEDIR = str(translations.COMPILED)
 
 # --- Plugins --------------------------------------------------------------
 # quality first: the content checks run before anything reads the content (pelican-data-files

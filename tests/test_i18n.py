@@ -144,19 +144,21 @@ def test_no_english_template_string_on_a_spanish_page(built_site):
             assert not left, (path, left)
 
 
-def test_the_build_compiles_the_catalogs_and_git_holds_only_their_sources(built_site):
+def test_the_build_compiles_the_catalogs_outside_the_theme_and_git_holds_only_their_sources(built_site):
     sources = translations.catalogs()
     assert sources
     for source in sources:
         compiled = io.BytesIO()
         with source.open("rb") as po:
             write_mo(compiled, read_po(po))
-        assert source.with_suffix(".mo").read_bytes() == compiled.getvalue(), source
+        assert translations.compiled_catalog(source).read_bytes() == compiled.getvalue(), source
+        assert not translations.compiled_catalog(source).is_relative_to(PROJECT_ROOT / "theme"), source
     tracked = subprocess.run(["git", "ls-files", "*.mo", "*.pot", "*.po"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert sorted(tracked.stdout.split()) == sorted(
         p.relative_to(PROJECT_ROOT).as_posix() for p in [translations.TEMPLATE, *sources]
     )
-    ignored = subprocess.run(["git", "check-ignore", "-q", *(str(s.with_suffix(".mo")) for s in sources)], cwd=PROJECT_ROOT)
+    compiled = [str(translations.compiled_catalog(s)) for s in sources]
+    ignored = subprocess.run(["git", "check-ignore", "-q", *compiled], cwd=PROJECT_ROOT)
     assert ignored.returncode == 0
 
 

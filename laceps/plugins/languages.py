@@ -10,7 +10,6 @@
 
 import gettext
 import posixpath
-from pathlib import Path
 from urllib.parse import urljoin
 
 from jinja2 import pass_context
@@ -91,9 +90,8 @@ def hidden_pages_in_their_language(generator):
 def feed_in_site_language(context, feed):
     """xml:lang on the feed, and its section name ("SITENAME - News Stories") translated."""
     lang = context["DEFAULT_LANG"]
-    catalog = gettext.translation(
-        "messages", Path(context["THEME"]) / "translations", languages=[lang], fallback=True
-    )
+    # The compiled catalogs the templates use (the build writes them outside the theme).
+    catalog = gettext.translation("messages", context["I18N_GETTEXT_LOCALEDIR"], languages=[lang], fallback=True)
     feed.feed["language"] = lang
     site, separator, section = feed.feed["title"].partition(" - ")
     if section:
