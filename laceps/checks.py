@@ -13,6 +13,7 @@ may not nest deeper than its reader can follow).
 
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
@@ -635,10 +636,12 @@ def image_state(path, inside):
     if not path.is_file():
         return "missing"
     try:
-        with Image.open(path) as image:
-            if image.width * image.height > MAX_MEGAPIXELS * 1_000_000:
-                return "too large"
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below, in words
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_MEGAPIXELS * 1_000_000:
+                    return "too large"
+                image.verify()
     except Image.DecompressionBombError:
         return "too large"  # Pillow's own limit, for images far beyond ours
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
