@@ -182,13 +182,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "base-uri 'none'; form-action 'none'; connect-src 'self'"
 )
-# `invoke livereload` injects an inline script that reloads the browser; only
-# builds for that local server (LIVERELOAD, set by the task) allow it.
+# `invoke livereload`'s server (laceps.devserver) adds /__reload.js to each page it
+# serves, which listens to the same server for finished builds; only builds for that
+# local server (LIVERELOAD, set by the task) allow it.
 # The search page alone runs a script: its own module and Pagefind's, which
 # fetches the index and compiles WebAssembly.
 SEARCH_CSP = "script-src 'self' 'wasm-unsafe-eval'"
 LIVERELOAD = False
-LIVERELOAD_CSP = "script-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:*"
+LIVERELOAD_CSP = "script-src 'self'; connect-src 'self'"
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

@@ -49,15 +49,16 @@ def rebuild(c):
     site.build()
 
 
+# The port is taken as text, so that a mistyped one gets a sentence, not invoke's traceback.
 @task(help={"port": "port on localhost (default 8000)"})
-def serve(c, port=8000):
+def serve(c, port="8000"):
     """Serve output/ on http://127.0.0.1:8000 (run build first)."""
     site.serve(port=port)
 
 
 @task(help={"port": "port on localhost (default 8000)"})
-def livereload(c, port=8000):
-    """Build, serve, and rebuild and reload the browser on every edit."""
+def livereload(c, port="8000"):
+    """Build, serve, and rebuild and reload the browser on every save; one line per build, problems in the browser."""
     site.livereload(port=port)
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 from invoke.exceptions import Exit
 from pelican.settings import read_settings
 
-from laceps import PROJECT_ROOT
+from laceps import PROJECT_ROOT, devserver
 from laceps.checks import check_content
 from laceps.translations import compile_catalogs
 
@@ -18,14 +19,23 @@ DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
 PRODUCTION_SETTINGS = PROJECT_ROOT / "publishconf.py"
 OUTPUT = PROJECT_ROOT / "output"
 CONTENT = PROJECT_ROOT / "content"
-WATCHED = ("content", "theme", "laceps", "pelicanconf.py", "publishconf.py")
+# What the development build reads: a save in any of them rebuilds (invoke livereload).
+WATCHED_FOLDERS = (CONTENT, PROJECT_ROOT / "theme", PROJECT_ROOT / "laceps")
+WATCHED_FILES = (DEV_SETTINGS,)
+# A content problem as laceps.checks.Problem prints it: `path:line: what — how to fix`.
+PROBLEM_LINE = re.compile(r"^[^\s:][^:]*:\d+: .+ — .+$")
+# Captured output: one stream, in the order it was printed.
+CAPTURED = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
 
 
 class BuildFailed(Exit):
-    """Pelican stopped on a problem; its messages are already on stderr."""
+    """The build stopped on a problem. Its messages are on the terminal, or, for a build that
+    captured them, in `log`; `problems` holds the content problems among them."""
 
-    def __init__(self, message):
+    def __init__(self, message, log=""):
         super().__init__(message, code=1)
+        self.log = log
+        self.problems = [line for line in log.splitlines() if PROBLEM_LINE.match(line)]
 
 
 def cache_folder():
@@ -39,9 +49,18 @@ def cache_folder():
 def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, quiet=False):
     """Compile the catalogs, run Pelican with every warning fatal, then index the site for search.
 
-    Raise BuildFailed on any problem. quiet: show Pelican's messages (all on stdout) only
-    when the build fails.
+    Raise BuildFailed on any problem. quiet: show the build's messages only when it fails.
     """
+    try:
+        return run_build(settings, output, content, extra, capture=quiet)
+    except BuildFailed as failure:
+        if quiet:
+            print(failure.log, file=sys.stderr)
+        raise
+
+
+def run_build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, capture=False):
+    """build(), its messages either printed as they come or, with capture, kept in BuildFailed.log."""
     compile_catalogs()
     extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
     command = [
@@ -52,20 +71,22 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, qui
     ]
     # One --extra-settings with every KEY=VALUE: Pelican keeps only the last of repeated flags.
     command += ["--extra-settings", *(f"{key}={json.dumps(value)}" for key, value in extra.items())]
-    result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE if quiet else None, text=True)
+    if capture:
+        # Rich's columns, wrapped at 80 characters in a pipe, would not read as lines.
+        command += ["--log-handler", "plain"]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, text=True, **(CAPTURED if capture else {}))
     if result.returncode != 0:
-        if quiet:
-            print(result.stdout, file=sys.stderr)
-        raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why")
-    index_for_search(Path(output))
+        raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why", log=result.stdout or "")
+    index_for_search(Path(output), capture)
     return Path(output)
 
 
-def index_for_search(output):
+def index_for_search(output, capture=False):
     """Pagefind reads the built pages (their <main>, in the language of <html lang>) into output/pagefind/."""
-    result = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(output), "--silent"], cwd=PROJECT_ROOT)
+    command = [sys.executable, "-m", "pagefind", "--site", str(output), "--silent"]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, text=True, **(CAPTURED if capture else {}))
     if result.returncode != 0:
-        raise BuildFailed(f"the search index failed (exit {result.returncode}); the messages above say why")
+        raise BuildFailed(f"the search index failed (exit {result.returncode}); the messages above say why", log=result.stdout or "")
     # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
     entry = output / "pagefind" / "pagefind-entry.json"
     entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True, ensure_ascii=False), encoding="utf-8")
@@ -89,27 +110,28 @@ def clean(output=OUTPUT):
 
 def serve(output=OUTPUT, port=8000):
     """Serve the built site on localhost until interrupted."""
-    subprocess.run(
-        [sys.executable, "-m", "pelican", "--listen", "--bind", "127.0.0.1",
-         "--port", str(port), "--output", str(output), "--settings", str(DEV_SETTINGS)],
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
+    if not Path(output, "index.html").is_file():
+        raise Exit(f"{output} holds no built site: run `uv run invoke build` first.", code=1)
+    try:
+        devserver.serve_folder(output, devserver.port_number(port))
+    except devserver.CannotListen as error:
+        raise Exit(str(error), code=1) from None
 
 
 def livereload(port=8000):
-    """Build, serve, and rebuild and reload the browser on every edit."""
-    from livereload import Server
+    """Build, serve, and rebuild and reload the browser on every save, one line per build."""
+    try:
+        server = devserver.LiveReload(OUTPUT, rebuild_for_livereload, WATCHED_FOLDERS, WATCHED_FILES, devserver.port_number(port))
+    except devserver.CannotListen as error:
+        raise Exit(str(error), code=1) from None
+    server.run()
 
-    def rebuild():
-        try:
-            build(extra={"LIVERELOAD": True})
-        except BuildFailed as error:
-            print(error, file=sys.stderr)
 
-    rebuild()
-    server = Server()
-    for name in WATCHED:
-        path = PROJECT_ROOT / name
-        server.watch(str(path / "**" / "*") if path.is_dir() else str(path), rebuild)
-    server.serve(host="127.0.0.1", port=port, root=str(OUTPUT))
+def rebuild_for_livereload(changed_paths):
+    """A full development build, for devserver.LiveReload (a later incremental build will use changed_paths)."""
+    try:
+        run_build(extra={"LIVERELOAD": True}, capture=True)
+    except BuildFailed as failure:
+        tail = () if failure.problems else tuple(failure.log.splitlines()[-devserver.LOG_TAIL_LINES:])
+        return devserver.BuildResult(ok=False, problems=tuple(failure.problems), log_tail=tail)
+    return devserver.BuildResult(ok=True)

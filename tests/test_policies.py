@@ -21,4 +21,4 @@ def test_livereload_build_keeps_search_working(tmp_path):
     policy = tree.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')[0]
     directives = [part.split()[0] for part in policy.split(";")]
     assert len(directives) == len(set(directives)), policy
-    assert "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" in policy
+    assert "script-src 'self' 'wasm-unsafe-eval'" in policy
