@@ -24,7 +24,7 @@ from pelican.utils import slugify
 
 # A link's address in Markdown (`[text](address)`, `[label]: address`) or in HTML (`href="address"`).
 MARKDOWN_LINK = re.compile(r"\]\(\s*<?(?P<address>[^)\s>]+)")
-REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(?P<address>[^\s>]+)")
+REFERENCE_LINK = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(?P<address>[^\s>]+)")
 HTML_LINK = re.compile(r"""\bhref\s*=\s*["'](?P<address>[^"']+)""", re.IGNORECASE)
 PAGE_FILE = "index.html"
 

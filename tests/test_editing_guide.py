@@ -85,10 +85,13 @@ def test_each_example_appears_on_the_built_site(name, built_with_examples):
     assert text in (built_with_examples / page).read_text(encoding="utf-8")
 
 
+CHECK_MODULES = ("laceps/checks.py", "laceps/links.py")  # the modules whose report() calls reach editors
+
+
 def check_messages_in_code():
     """Each message laceps.checks can report, with … for what varies (constants spelled out)."""
     messages = set()
-    for node in ast.walk(ast.parse((PROJECT_ROOT / "laceps/checks.py").read_text())):
+    for node in (node for module in CHECK_MODULES for node in ast.walk(ast.parse((PROJECT_ROOT / module).read_text()))):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "report":
             message = node.args[2]
             parts = message.values if isinstance(message, ast.JoinedStr) else [message]
