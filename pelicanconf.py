@@ -190,6 +190,19 @@ CONTENT_SECURITY_POLICY = (
 SEARCH_CSP = "script-src 'self' 'wasm-unsafe-eval'"
 LIVERELOAD = False
 LIVERELOAD_CSP = "script-src 'self'; connect-src 'self'"
+# Headers for every response where the host takes them from the site: the `_headers` file
+# (Netlify, Cloudflare Pages) and CloudFront's response headers policies (infra/hosting.yaml,
+# which `invoke infra` renders from these). Their Content-Security-Policy is the pages' own
+# plus HEADER_CSP: only a header can forbid framing.
+HEADER_CSP = "frame-ancestors 'none'"
+SECURITY_HEADERS = {
+    # HTTPS only, for a year. Not includeSubDomains: that would bind every subdomain, whoever hosts it.
+    "Strict-Transport-Security": "max-age=31536000",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+# A build that search engines must not index (a pull request's preview: `invoke preview --noindex`).
+NOINDEX = False
 JINJA_ENVIRONMENT = {
     "autoescape": True,
     "trim_blocks": True,

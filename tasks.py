@@ -1,10 +1,13 @@
 """Commands for the LACEPS website. `invoke --list` shows them; each calls one function in laceps."""
 
+import sys
+
 from invoke import task
 from invoke.exceptions import Exit
 
 from laceps import audit as auditing
 from laceps import bench as benchmark
+from laceps import hosting
 from laceps import publish as publishing
 from laceps import scaffold, site
 from laceps import translations as catalogs
@@ -103,3 +106,44 @@ def audit(c, runs=3):
 def bench(c, runs=3, sizes="1000,5000"):
     """Time full builds and one-edit rebuilds of synthetic sites, ours against stock Pelican."""
     benchmark.run(sizes=[int(size) for size in sizes.split(",")], runs=int(runs))
+
+
+@task
+def infra(c):
+    """Render infra/hosting.yaml (the hosting's CloudFormation) from its .j2 source, the site's settings and infra/viewer-request.js."""
+    print(f"infra/hosting.yaml {'rendered' if hosting.write() else 'was up to date'}.")
+
+
+@task(name="infra-check")
+def infra_check(c):
+    """Check infra/hosting.yaml: a render of the current settings, and cfn-lint and checkov find nothing."""
+    problems = hosting.check()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        raise Exit(f"infra-check: {len(problems)} problem(s) in infra/hosting.yaml", code=1)
+    print("infra/hosting.yaml is up to date, and cfn-lint and checkov find nothing.")
+
+
+@task(
+    name="infra-deploy",
+    help={
+        "certificate-arn": "the ACM certificate for the domain and www.<domain>, issued in us-east-1",
+        "repository": "OWNER/REPO of this repository on GitHub",
+        "stack": "the CloudFormation stack's name (default laceps-site)",
+        "region": "the region of the bucket and stack (default us-west-2)",
+        "oidc-provider-exists": "the account already trusts GitHub's OIDC provider: use it, do not create it",
+    },
+)
+def infra_deploy(c, certificate_arn, repository, stack="laceps-site", region="us-west-2", oidc_provider_exists=False):
+    """Create or update the hosting stack from infra/hosting.yaml with your AWS credentials; print the repository settings it gives."""
+    parameters = {
+        "CertificateArn": certificate_arn,
+        "GitHubRepository": repository,
+        "GitHubOidcProviderExists": str(oidc_provider_exists).lower(),
+    }
+    try:
+        outputs = hosting.deploy(stack, parameters, region=region)
+    except hosting.HostingError as error:
+        raise Exit(f"infra-deploy: {error}", code=1) from error
+    print(hosting.settings_table(outputs))

@@ -1,0 +1,434 @@
+"""Hosting as code (infra/): the committed CloudFormation template is a render of the site's settings
+and infra/viewer-request.js; cfn-lint and checkov pass it; CloudFront's headers agree with `_headers`
+and with each page's own policy; the viewer-request function, run in Node, serves folders and
+redirects as the site needs; and what moto's CloudFormation can create is deployed on moto's server
+and published into."""
+
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+from urllib.parse import unquote, urlsplit
+
+import boto3
+import pytest
+import yaml
+from moto.server import ThreadedMotoServer
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from conftest import html_pages, page_file
+from laceps import PROJECT_ROOT, hosting
+from laceps.publish import content_type
+from laceps.serve_static import free_port, read_headers_file
+from tests.reading import page
+
+
+# --- The template ------------------------------------------------------------------------------
+class CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short forms: !Ref X is {"Ref": "X"}, !Sub s is {"Fn::Sub": s}."""
+
+
+def _intrinsic(loader, suffix, node):
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        return {name: value.split(".", 1) if suffix == "GetAtt" else value}
+    return {name: loader.construct_sequence(node, deep=True)}
+
+
+CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load(text):
+    return yaml.load(text, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader with CloudFormation's tags
+
+
+TEMPLATE = load(hosting.TEMPLATE.read_text(encoding="utf-8"))
+RESOURCES = TEMPLATE["Resources"]
+
+
+def test_the_committed_template_is_a_render_of_the_current_settings():
+    assert hosting.TEMPLATE.read_text(encoding="utf-8") == hosting.render(), "run `uv run invoke infra` and commit infra/hosting.yaml"
+
+
+def test_cfn_lint_finds_nothing():
+    """Errors, warnings and informational findings alike."""
+    assert hosting.cfn_lint() == []
+
+
+def test_checkov_passes_and_every_skip_is_needed_and_says_why():
+    report = hosting.checkov()
+    assert report["failed"] == []
+    assert len(report["passed"]) > 20
+    skip_comments = re.findall(r"# checkov:skip=(CKV2?_AWS_\d+):(.+)", hosting.TEMPLATE.read_text(encoding="utf-8"))
+    assert sorted(check for check, _ in skip_comments) == sorted(check for check, _, _ in report["skipped"])
+    assert all(len(reason.split()) >= 6 for _, _, reason in report["skipped"]), report["skipped"]
+
+
+def test_the_template_names_every_setting_the_workflows_read_as_an_output():
+    """Each output's description is the GitHub environment, kind and name of one setting."""
+    described = sorted(tuple(output["Description"].split()) for output in TEMPLATE["Outputs"].values())
+    assert described == sorted((environment, kind, name) for environment, kind, name, _ in hosting.OUTPUTS.values())
+
+
+# --- The viewer-request function, in Node ------------------------------------------------------------
+def function_code():
+    """The function as the rendered template carries it."""
+    return RESOURCES["ViewerRequestFunction"]["Properties"]["FunctionCode"]
+
+
+def querystring(raw):
+    """CloudFront's parsed query string: values as sent (still percent-encoded), repeats in multiValue."""
+    parsed = {}
+    for pair in filter(None, raw.split("&")):
+        name, _, value = pair.partition("=")
+        if name in parsed:
+            parsed[name].setdefault("multiValue", [{"value": parsed[name]["value"]}]).append({"value": value})
+        else:
+            parsed[name] = {"value": value}
+    return parsed
+
+
+def viewer_request(address, host="lacfeps.org"):
+    path, _, raw_query = address.partition("?")
+    return {
+        "version": "1.0",
+        "context": {"eventType": "viewer-request", "distributionDomainName": "d111111abcdef8.cloudfront.net"},
+        "viewer": {"ip": "198.51.100.7"},
+        "request": {
+            "method": "GET",
+            "uri": path,
+            "querystring": querystring(raw_query),
+            "headers": {"host": {"value": host}, "accept": {"value": "text/html"}},
+            "cookies": {},
+        },
+    }
+
+
+def run_function(code, events):
+    """The function's answers to the events, computed by Node in a bare V8 context, as CloudFront runs
+    it: no require, no process, no timers."""
+    script = (
+        "const vm = require('vm');"
+        "const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "const context = vm.createContext({});"
+        "vm.runInContext(input.code, context);"
+        "process.stdout.write(JSON.stringify(input.events.map((event) => context.handler(event))));"
+    )
+    result = subprocess.run(
+        ["node", "-e", script], input=json.dumps({"code": code, "events": events}),
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+# (address, host) -> what the function does: ("serve", the object's key and the query it keeps) or
+# ("redirect", the Location).
+CASES = {
+    ("/", "lacfeps.org"): ("serve", "/index.html"),
+    ("/about-us/", "lacfeps.org"): ("serve", "/about-us/index.html"),
+    ("/about-us", "lacfeps.org"): ("redirect", "/about-us/"),
+    ("/es", "lacfeps.org"): ("redirect", "/es/"),
+    ("/es/about-us/", "lacfeps.org"): ("serve", "/es/about-us/index.html"),
+    ("/theme/site.53160c0296.css", "lacfeps.org"): ("serve", "/theme/site.53160c0296.css"),
+    ("/feeds/all.atom.xml", "lacfeps.org"): ("serve", "/feeds/all.atom.xml"),
+    ("/pagefind/pagefind-worker.js", "lacfeps.org"): ("serve", "/pagefind/pagefind-worker.js"),
+    ("/favicon.svg", "lacfeps.org"): ("serve", "/favicon.svg"),
+    # Newsletter links: a redirect keeps the whole query string, repeats and escapes as sent.
+    ("/about-us?utm_source=newsletter&utm_medium=email", "lacfeps.org"):
+        ("redirect", "/about-us/?utm_source=newsletter&utm_medium=email"),
+    ("/news?tag=a&tag=b&q=caf%C3%A9%20con%20leche&flag", "lacfeps.org"):
+        ("redirect", "/news/?tag=a&tag=b&q=caf%C3%A9%20con%20leche&flag"),
+    ("/about-us/?utm_source=newsletter", "lacfeps.org"): ("serve", "/about-us/index.html"),
+    # A dot in a folder's name: a folder address is still a folder, and a last part without a dot a page.
+    ("/news/2025/v1.2/", "lacfeps.org"): ("serve", "/news/2025/v1.2/index.html"),
+    ("/news/v1.2/report", "lacfeps.org"): ("redirect", "/news/v1.2/report/"),
+    ("/downloads/annual.report.pdf", "lacfeps.org"): ("serve", "/downloads/annual.report.pdf"),
+    # www goes to the bare domain in one hop, with the folder's slash and the query string.
+    ("/", "www.lacfeps.org"): ("redirect", "https://lacfeps.org/"),
+    ("/about-us", "www.lacfeps.org"): ("redirect", "https://lacfeps.org/about-us/"),
+    ("/about-us/?utm_campaign=spring&utm_source=newsletter", "www.lacfeps.org"):
+        ("redirect", "https://lacfeps.org/about-us/?utm_campaign=spring&utm_source=newsletter"),
+    ("/theme/site.53160c0296.css", "www.lacfeps.org"): ("redirect", "https://lacfeps.org/theme/site.53160c0296.css"),
+    # A preview, on the preview distribution's own address.
+    ("/pr-123", "d111111abcdef8.cloudfront.net"): ("redirect", "/pr-123/"),
+    ("/pr-123/search/", "d111111abcdef8.cloudfront.net"): ("serve", "/pr-123/search/index.html"),
+}
+
+
+def test_the_template_carries_the_function_file():
+    assert function_code() == hosting.FUNCTION.read_text(encoding="utf-8")
+    assert RESOURCES["ViewerRequestFunction"]["Properties"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+
+
+def test_the_function_serves_folders_and_redirects_as_the_site_needs():
+    events = [viewer_request(address, host) for address, host in CASES]
+    answers = run_function(function_code(), events)
+
+    for (address, host), event, answer in zip(CASES, events, answers, strict=True):
+        action, expected = CASES[address, host]
+        if action == "serve":
+            assert "statusCode" not in answer, (address, host, answer)
+            assert answer["uri"] == expected, (address, host)
+            assert answer["querystring"] == event["request"]["querystring"], (address, host)  # passed on untouched
+        else:
+            assert answer == {
+                "statusCode": 301,
+                "statusDescription": "Moved Permanently",
+                "headers": {"location": {"value": expected}},
+            }, (address, host)
+
+
+def test_the_function_fits_cloudfronts_limit():
+    assert len(function_code().encode()) < 10 * 1024  # CloudFront Functions take at most 10 KB of code
+
+
+# --- Security headers: one source ----------------------------------------------------------------
+def policy_of(resource):
+    return RESOURCES[resource]["Properties"]["ResponseHeadersPolicyConfig"]
+
+
+def headers_of(resource):
+    """The HTTP headers a response headers policy of the template sets, as a browser receives them."""
+    config = policy_of(resource)
+    security = config["SecurityHeadersConfig"]
+    hsts = security["StrictTransportSecurity"]
+    headers = {
+        "Content-Security-Policy": security["ContentSecurityPolicy"]["ContentSecurityPolicy"],
+        "Strict-Transport-Security": f"max-age={hsts['AccessControlMaxAgeSec']}"
+        + ("; includeSubDomains" if hsts["IncludeSubdomains"] else "") + ("; preload" if hsts["Preload"] else ""),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": security["ReferrerPolicy"]["ReferrerPolicy"],
+    }
+    assert all(value["Override"] for value in security.values())
+    headers.update({item["Header"]: item["Value"] for item in config.get("CustomHeadersConfig", {}).get("Items", [])})
+    return headers
+
+
+def behaviours(distribution):
+    """[(path pattern, response headers policy)] in CloudFront's order: the first pattern that matches wins."""
+    config = RESOURCES[distribution]["Properties"]["DistributionConfig"]
+    ordered = [(b["PathPattern"], b["ResponseHeadersPolicyId"]["Ref"]) for b in config.get("CacheBehaviors", [])]
+    return ordered + [("*", config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]["Ref"])]
+
+
+def headers_for(distribution, path):
+    """The headers CloudFront adds to the response for `path` (its patterns' * matches across folders)."""
+    return headers_of(next(policy for pattern, policy in behaviours(distribution) if fnmatch.fnmatchcase(path, pattern)))
+
+
+def directives(policy):
+    return {part.split()[0]: sorted(part.split()[1:]) for part in policy.split(";") if part.strip()}
+
+
+def meta_policy(root, path):
+    return page(root, page_file(root, path).relative_to(root)).xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')[0]
+
+
+def test_every_page_gets_its_own_policy_as_a_header_plus_frame_ancestors(built_site):
+    """A header can only narrow the page's own policy: the header for each page's path must be that very
+    policy (plus frame-ancestors), or the page would break (a wider header would be a needless hole)."""
+    for path in html_pages(built_site):
+        for distribution, address in (("SiteDistribution", path), ("PreviewDistribution", f"/pr-123{path}")):
+            header = directives(headers_for(distribution, address)["Content-Security-Policy"])
+            assert header.pop("frame-ancestors") == ["'none'"]
+            assert header == directives(meta_policy(built_site, path)), (distribution, path)
+
+
+def test_the_headers_file_sends_what_cloudfront_sends(built_site):
+    """`_headers` has one rule for every page (hosts add up every matching rule): the search pages' header,
+    which each page's meta policy narrows; its other headers are CloudFront's."""
+    [(pattern, headers)] = [rule for rule in read_headers_file(built_site / "_headers") if rule[0] == "/*"]
+    search_page = headers_for("SiteDistribution", "/search/")
+    assert dict(headers) == search_page
+    assert directives(search_page["Content-Security-Policy"]) == directives(
+        meta_policy(built_site, "/search/") + "; frame-ancestors 'none'"
+    )
+
+
+def test_the_referrer_meta_tag_says_what_the_header_says(built_site):
+    for path in html_pages(built_site):
+        referrer = page(built_site, page_file(built_site, path).relative_to(built_site)).xpath('//meta[@name="referrer"]/@content')
+        assert referrer == [headers_for("SiteDistribution", path)["Referrer-Policy"]], path
+
+
+def test_previews_are_never_indexed_and_always_fresh_and_the_site_is_indexed():
+    for _, policy in behaviours("PreviewDistribution"):
+        assert headers_of(policy)["X-Robots-Tag"] == "noindex"
+        assert headers_of(policy)["Cache-Control"] == "no-cache"
+    for _, policy in behaviours("SiteDistribution"):
+        assert "X-Robots-Tag" not in headers_of(policy)
+
+
+# The search page in Chromium, served with the headers CloudFront adds to each path: Pagefind's
+# worker takes the policy it is served with, so /pagefind/* needs the search page's.
+def search_as_served_by(browser, built_site, behaviour_list, word="Scholars", timeout=10_000):
+    """Search for a word on https://lacfeps.org/search/, the production build's files answering every
+    request with the headers of the first of `behaviour_list` that matches. Return whether results
+    showed, and the console's warnings and errors."""
+
+    def answer(route):
+        path = urlsplit(route.request.url).path
+        file = built_site / unquote(path).lstrip("/")
+        file = file / "index.html" if path.endswith("/") else file
+        headers = headers_of(next(policy for pattern, policy in behaviour_list if fnmatch.fnmatchcase(path, pattern)))
+        if not file.is_file():
+            return route.fulfill(status=404, headers=headers, body="Not found")
+        return route.fulfill(status=200, headers={**headers, "Content-Type": content_type(file.name)}, body=file.read_bytes())
+
+    context = browser.new_context()
+    try:
+        context.route("https://lacfeps.org/**", answer)
+        messages = []
+        tab = context.new_page()
+        tab.on("console", lambda message: message.type in ("warning", "error") and messages.append(message.text))
+        tab.goto("https://lacfeps.org/search/")
+        tab.get_by_role("searchbox").fill(word)
+        try:
+            tab.locator("[data-search-results] a").first.wait_for(timeout=timeout)
+        except PlaywrightTimeout:
+            return False, messages
+        return True, messages
+    finally:
+        context.close()
+
+
+def test_search_works_under_cloudfronts_headers_without_a_violation(browser, built_site):
+    assert search_as_served_by(browser, built_site, behaviours("SiteDistribution")) == (True, [])
+
+
+def test_pagefinds_worker_needs_the_search_pages_policy(browser, built_site):
+    """The control: served with the other pages' header, the worker cannot compile Pagefind's WebAssembly,
+    and the search finds nothing."""
+    without_pagefind = [(pattern, policy) for pattern, policy in behaviours("SiteDistribution") if not pattern.startswith("/pagefind/")]
+    found, messages = search_as_served_by(browser, built_site, without_pagefind, timeout=5_000)
+    assert not found
+    assert any("WebAssembly" in message or "Content Security Policy" in message for message in messages), messages
+
+
+# --- Deployed on moto's server -------------------------------------------------------------------
+# What moto 5's CloudFormation cannot create; the test deploys the rest (see the variant below).
+MOTO_CANNOT_CREATE = {
+    "AWS::S3::BucketPolicy",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::CloudFront::Distribution",
+    "AWS::IAM::OIDCProvider",
+}
+
+
+def test_moto_cannot_create_exactly_these_resource_types():
+    """If moto learns one of them, this fails: deploy it too, and say so in the README."""
+    from moto.cloudformation.parsing import resource_class_from_type
+
+    types = {resource["Type"] for resource in RESOURCES.values()}
+    assert {kind for kind in types if not resource_class_from_type(kind)} == MOTO_CANNOT_CREATE
+
+
+def without_what_moto_cannot_create(template):
+    """The template less the resources moto cannot create, with the outputs that name them; a reference
+    to one becomes the text not-deployed-<name>."""
+    removed = {name for name, resource in template["Resources"].items() if resource["Type"] in MOTO_CANNOT_CREATE}
+
+    def replace(value):
+        if isinstance(value, dict):
+            if value.get("Ref") in removed:
+                return f"not-deployed-{value['Ref']}"
+            if "Fn::Sub" in value:
+                text = value["Fn::Sub"]
+                for name in removed:
+                    text = re.sub(r"\$\{" + name + r"(\.[\w.]+)?\}", f"not-deployed-{name}", text)
+                return {"Fn::Sub": text}
+            return {key: replace(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [replace(item) for item in value]
+        return value
+
+    variant = {key: value for key, value in template.items() if key not in ("Resources", "Outputs")}
+    variant["Resources"] = {name: replace(resource) for name, resource in template["Resources"].items() if name not in removed}
+    variant["Outputs"] = {
+        name: output for name, output in template["Outputs"].items() if not any(gone in json.dumps(output["Value"]) for gone in removed)
+    }
+    return variant
+
+
+# Fake credentials and no AWS set-up of this machine: boto3 reads none of ~/.aws, nor the instance's metadata.
+def fake_aws(tmp_path, moto_url):
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-west-2",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": moto_url,  # every service, CloudFront and S3 included, on moto's server
+    }
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory):
+    """moto's server on a loopback port, with this process's AWS settings pointing at it."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith(("AWS_", "LACEPS_"))]:
+            patch.delenv(name)
+        for name, value in fake_aws(tmp_path_factory.mktemp("aws"), f"http://127.0.0.1:{port}").items():
+            patch.setenv(name, value)
+        yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+PARAMETERS = {
+    "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+    "GitHubRepository": "laceps/website",
+    "GitHubOidcProviderExists": "false",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(moto):
+    """The parts of the template moto can create, deployed as `invoke infra-deploy` deploys: {(environment, name): value}."""
+    body = json.dumps(without_what_moto_cannot_create(TEMPLATE))
+    outputs = hosting.deploy("laceps-site", PARAMETERS, template_body=body, cloudformation=boto3.client("cloudformation"))
+    return {(environment, name): value for environment, _, name, value in hosting.settings_from_outputs(outputs)}
+
+
+def test_the_stack_deploys_on_moto_with_its_buckets_roles_and_outputs(stack):
+    s3, iam = boto3.client("s3"), boto3.client("iam")
+    assert set(stack) == {
+        ("production", "LACEPS_S3_BUCKET"), ("production", "LACEPS_S3_REGION"), ("production", "AWS_ROLE_ARN"),
+        ("preview", "LACEPS_S3_BUCKET"), ("preview", "LACEPS_S3_REGION"), ("preview", "AWS_ROLE_ARN"),
+    }  # the distribution's ID and the preview's address need CloudFront, which moto cannot create
+    assert stack["production", "LACEPS_S3_REGION"] == "us-west-2"
+    for environment in ("production", "preview"):
+        encryption = s3.get_bucket_encryption(Bucket=stack[environment, "LACEPS_S3_BUCKET"])["ServerSideEncryptionConfiguration"]
+        assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        role = iam.get_role(RoleName=stack[environment, "AWS_ROLE_ARN"].rsplit("/", 1)[1])["Role"]
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Condition"]["StringEquals"] == {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": f"repo:laceps/website:environment:{environment}",
+        }
+    assert stack["production", "LACEPS_S3_BUCKET"] != stack["preview", "LACEPS_S3_BUCKET"]
+
+
+def test_invoke_publish_publishes_into_the_stacks_bucket(stack, built_site):
+    environment = {
+        **os.environ,
+        "LACEPS_S3_BUCKET": stack["production", "LACEPS_S3_BUCKET"],
+        "LACEPS_S3_REGION": stack["production", "LACEPS_S3_REGION"],
+        "LACEPS_S3_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "publish", "--site", str(built_site)],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    home = boto3.client("s3").get_object(Bucket=stack["production", "LACEPS_S3_BUCKET"], Key="index.html")["Body"].read()
+    assert b'<link rel="canonical" href="https://lacfeps.org/">' in home
