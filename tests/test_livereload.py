@@ -78,17 +78,18 @@ def left_behind(folder):
             if not re.fullmatch(r"!! (output/.*|cache/.*|(.+/)?__pycache__/.*)", line)]
 
 
-class LiveReload:
-    """`uv run invoke livereload --port N` running in a copy, its terminal read line by line."""
+class Serving:
+    """`uv run invoke <task> --port N` (livereload or serve) running in a copy, its terminal read line by line."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, task):
         self.folder = folder
+        self.task = task
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines = []
         self.unread = queue.Queue()
         # Its own process group: Ctrl+C reaches uv, invoke and a running build, as in a terminal.
-        self.process = run_command(folder, "invoke", "livereload", "--port", str(self.port), start_new_session=True)
+        self.process = run_command(folder, "invoke", task, "--port", str(self.port), start_new_session=True)
         threading.Thread(target=self.read_terminal, daemon=True).start()
 
     def read_terminal(self):
@@ -102,7 +103,7 @@ class LiveReload:
             line = self.unread.get(timeout=timeout)
         except queue.Empty:
             return None
-        assert line is not None, "invoke livereload stopped:\n" + "\n".join(self.lines)
+        assert line is not None, f"invoke {self.task} stopped:\n" + "\n".join(self.lines)
         self.lines.append(line)
         return line
 
@@ -159,7 +160,7 @@ class BuildEvents:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     folder = copy_repository(tmp_path_factory.mktemp("livereload"))
-    server = LiveReload(folder)
+    server = Serving(folder, "livereload")
     first = server.wait_for(r"(built|build failed) in ", FIRST_BUILD_SECONDS)
     assert first[-1].startswith("built in "), "\n".join(first)
     yield server
@@ -261,6 +262,13 @@ def test_a_port_in_use_or_mistyped_gets_one_line_naming_port(live, task):
     assert refusal(live.folder, task, "80OO") == [
         "--port 80OO is not a port: give a whole number from 1 to 65535, for example --port 8001"
     ]
+
+
+def test_invoke_serve_serves_the_built_files_as_they_are(live):
+    served = Serving(live.folder, "serve")
+    served.wait_for(r"Serving ", REBUILD_SECONDS)
+    assert fetch(f"{served.url}/about-us/") == (200, (live.folder / "output/about-us/index.html").read_text(encoding="utf-8"))
+    assert served.stop() == 0, served.lines
 
 
 def test_ctrl_c_stops_livereload_which_leaves_the_repository_as_it_was(live):
