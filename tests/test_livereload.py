@@ -196,6 +196,8 @@ def test_each_save_rebuilds_once_and_an_idle_minute_rebuilds_nothing(live):
         assert f'data-build="{token}"' in body
         shown = token
     assert live.next_line(IDLE_SECONDS) is None, "a build with no save:\n" + "\n".join(live.lines)
+    # Nor did the first build, which wrote every __pycache__ of the copy's watched laceps/,
+    # the compiled catalogs and the content cache while the watcher ran, start another.
     assert len(live.builds()) == 2, live.lines
     events.close()
 
