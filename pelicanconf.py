@@ -228,3 +228,7 @@ CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
 CACHE_PATH = "cache"  # laceps.site.build keys it by the settings and plugins
 DELETE_OUTPUT_DIRECTORY = False
+# After the build, every link of its pages must lead to a page, file or #fragment
+# (laceps.links). Production only: a local build keeps old files in output/,
+# which would hide a broken link.
+CHECK_BUILT_LINKS = False

@@ -19,10 +19,10 @@ def clean(c):
     site.clean()
 
 
-@task
-def check(c):
+@task(help={"content": "the folder to check (default content/)"})
+def check(c, content=""):
     """Check all content; list every problem as path:line: what is wrong — how to fix it."""
-    site.check()
+    site.check(content=content or site.CONTENT)
 
 
 @task(

@@ -13,6 +13,7 @@ from pelican.settings import read_settings
 
 from laceps import PROJECT_ROOT, devserver
 from laceps.checks import check_content
+from laceps.links import broken_links
 from laceps.translations import compile_catalogs
 
 DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
@@ -78,7 +79,20 @@ def run_build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None,
     if result.returncode != 0:
         raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why", log=result.stdout or "")
     index_for_search(Path(output), capture)
+    check_built_links(Path(output), read_settings(str(settings), override=extra), capture)
     return Path(output)
+
+
+def check_built_links(output, settings, capture=False):
+    """With CHECK_BUILT_LINKS (production), fail when a page links to a missing page, file or #fragment."""
+    if not settings["CHECK_BUILT_LINKS"]:
+        return
+    _, problems = broken_links(output, settings["SITEURL"])
+    if problems:
+        report = "\n".join(problems)
+        if not capture:
+            print(report, file=sys.stderr)
+        raise BuildFailed(f"{len(problems)} broken link(s) in the built site: restore what they lead to, or change them", log=report)
 
 
 def index_for_search(output, capture=False):

@@ -128,10 +128,16 @@ def english_fragments():
 
 def chrome_text(tree):
     """What the theme writes on a page: text and attributes, less the parts marked as another language."""
+    foreign_texts = set()
     for foreign in tree.xpath('//body//*[@lang and @lang!="es"]'):
+        foreign_texts.update(normalise(element.text_content()) for element in foreign.iter())
         foreign.drop_tree()
     attributes = tree.xpath("//@aria-label | //@title | //@alt | //meta/@content | //@*[starts-with(name(), 'data-')]")
-    return normalise(" ".join([tree.text_content(), *attributes]))
+    text = normalise(" ".join([tree.text_content(), *attributes]))
+    # An untranslated page's English title also fills <title> and the meta tags, which cannot carry lang.
+    for foreign_text in sorted(filter(None, foreign_texts), key=len, reverse=True):
+        text = text.replace(foreign_text, " ")
+    return text
 
 
 def test_no_english_template_string_on_a_spanish_page(built_site):
