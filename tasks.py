@@ -8,6 +8,7 @@ from invoke.exceptions import Exit
 from laceps import audit as auditing
 from laceps import bench as benchmark
 from laceps import hosting
+from laceps import preview as previews
 from laceps import publish as publishing
 from laceps import scaffold, site
 from laceps import translations as catalogs
@@ -71,24 +72,51 @@ def translations(c):
     catalogs.update_catalogs()
 
 
-@task
-def preview(c):
-    """Build the production site (publishconf.py) into output/."""
-    site.build(settings=site.PRODUCTION_SETTINGS)
+@task(
+    help={
+        "site-url": "build for this address instead of the live site's, e.g. a pull request's preview",
+        "noindex": "tell search engines not to index any page (meta robots noindex)",
+    }
+)
+def preview(c, site_url="", noindex=False):
+    """Build the production site (publishconf.py) into output/; with --site-url, for another address."""
+    previews.build(site_url, noindex=noindex)
 
 
 @task(
     help={
         "dry-run": "print what would be uploaded, replaced and deleted; change nothing",
         "site": "publish this folder, a production build made without credentials (CI's), instead of building",
+        "site-url": "the address the --site folder was built for, if not the live site's (a preview's)",
     }
 )
-def publish(c, dry_run=False, site=""):
+def publish(c, dry_run=False, site="", site_url=""):
     """Build the production site without credentials and sync it to the bucket behind the CDN (README: Publishing)."""
     try:
-        publishing.publish_site(c.config.get("publish"), dry_run=dry_run, built_site=site)
+        publishing.publish_site(c.config.get("publish"), dry_run=dry_run, built_site=site, site_url=site_url)
     except publishing.PublishError as error:
         raise Exit(f"publish: {error}", code=1) from error
+
+
+@task
+def unpublish(c):
+    """Delete everything under LACEPS_S3_PREFIX in the bucket (a closed pull request's preview); never a whole bucket."""
+    try:
+        print(f"Deleted {previews.delete_all(c.config.get('publish'))} files.")
+    except publishing.PublishError as error:
+        raise Exit(f"unpublish: {error}", code=1) from error
+
+
+@task(
+    name="preview-comment",
+    help={
+        "pull-request": "the pull request's number",
+        "address": "the preview's address; without it, the comment says the preview is deleted",
+    },
+)
+def preview_comment(c, pull_request, address=""):
+    """Give a preview's address in one comment on its pull request (GitHub Actions: GITHUB_TOKEN), updated by each run."""
+    previews.upsert_comment(pull_request, previews.comment_text(address))
 
 
 @task(help={"runs": "Lighthouse runs per page; the table shows medians (default 3)"})

@@ -46,7 +46,7 @@ OUTPUTS = {
     "PublisherRoleArn": ("production", "secret", "AWS_ROLE_ARN", "!GetAtt PublisherRole.Arn"),
     "PreviewBucketName": ("preview", "variable", "LACEPS_S3_BUCKET", "!Ref PreviewBucket"),
     "PreviewRegion": ("preview", "variable", "LACEPS_S3_REGION", "!Ref AWS::Region"),
-    "PreviewUrl": ("preview", "variable", "LACEPS_PREVIEW_URL", '!Sub "https://${PreviewDistribution.DomainName}"'),
+    "PreviewUrl": ("repository", "variable", "LACEPS_PREVIEW_URL", '!Sub "https://${PreviewDistribution.DomainName}"'),
     "PreviewRoleArn": ("preview", "secret", "AWS_ROLE_ARN", "!GetAtt PreviewPublisherRole.Arn"),
 }
 OUTPUT_DESCRIPTION = re.compile(r"^(\w+) (variable|secret) (\w+)$")

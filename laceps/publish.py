@@ -353,10 +353,14 @@ def build_without_credentials(output):
         raise PublishError(f"nothing published: the build failed (exit {result.returncode}); the messages above say why")
 
 
-def publish_site(config=None, dry_run=False, built_site=None):
-    """Sync a production build to the target bucket: the folder `built_site`, else a fresh build."""
+def publish_site(config=None, dry_run=False, built_site=None, site_url=None):
+    """Sync a production build to the target bucket: the folder `built_site`, else a fresh build.
+
+    site_url: the address `built_site` was built for, when it is not the live site's (a preview's)."""
     target = Target.from_settings(config)
-    site_url = read_settings(str(site.PRODUCTION_SETTINGS))["SITEURL"]
+    if site_url and not built_site:
+        raise PublishError("a site address goes with --site: build for it first (invoke preview --site-url), then publish that folder")
+    site_url = site_url.rstrip("/") if site_url else read_settings(str(site.PRODUCTION_SETTINGS))["SITEURL"]
     if built_site:
         if not Path(built_site).is_dir():
             raise PublishError(f"{built_site} is not a folder: give --site the folder of a production build")

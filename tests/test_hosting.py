@@ -19,7 +19,7 @@ from moto.server import ThreadedMotoServer
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import html_pages, page_file
-from laceps import PROJECT_ROOT, hosting
+from laceps import PROJECT_ROOT, hosting, preview
 from laceps.publish import content_type
 from laceps.serve_static import free_port, read_headers_file
 from tests.reading import page
@@ -432,3 +432,88 @@ def test_invoke_publish_publishes_into_the_stacks_bucket(stack, built_site):
     assert result.returncode == 0, result.stdout + result.stderr
     home = boto3.client("s3").get_object(Bucket=stack["production", "LACEPS_S3_BUCKET"], Key="index.html")["Body"].read()
     assert b'<link rel="canonical" href="https://lacfeps.org/">' in home
+
+
+# --- Previews, on moto's S3 ------------------------------------------------------------------------
+PREVIEW_URL = f"https://d111111abcdef8.cloudfront.net/{hosting.PREVIEW_PREFIX}123"
+
+
+@pytest.fixture(scope="module")
+def preview_build(tmp_path_factory):
+    """The real content built as the preview workflow builds pull request 123."""
+    return preview.build(PREVIEW_URL, noindex=True, output=tmp_path_factory.mktemp("preview") / "output")
+
+
+def canonical(root, path):
+    return page(root, page_file(root, path).relative_to(root)).xpath('//link[@rel="canonical"]/@href')
+
+
+def robots(root, path):
+    return page(root, page_file(root, path).relative_to(root)).xpath('//meta[@name="robots"]/@content')
+
+
+def test_a_preview_has_its_own_addresses_and_tells_search_engines_not_to_index_it(preview_build, built_site):
+    pages = html_pages(preview_build)
+    assert pages == html_pages(built_site)
+    for path in pages:
+        assert robots(preview_build, path) == ["noindex"], path
+        assert robots(built_site, path) == [], path
+        assert canonical(preview_build, path) == [c.replace("https://lacfeps.org", PREVIEW_URL) for c in canonical(built_site, path)]
+        links = page(preview_build, page_file(preview_build, path).relative_to(preview_build)).xpath("//@href | //@src")
+        assert not [link for link in links if link.startswith("https://lacfeps.org")], path
+
+
+def run_invoke(*arguments, **settings):
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *arguments],
+        cwd=PROJECT_ROOT, env={**os.environ, **settings}, capture_output=True, text=True, check=False,
+    )
+
+
+def keys(bucket, prefix=""):
+    """{key: ETag} of the bucket's objects under a prefix."""
+    listing = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {item["Key"]: item["ETag"] for item in listing}
+
+
+def test_a_preview_is_published_under_its_prefix_only_and_deleted_with_it(stack, preview_build):
+    bucket = stack["preview", "LACEPS_S3_BUCKET"]
+    boto3.client("s3").put_object(Bucket=bucket, Key=f"{hosting.PREVIEW_PREFIX}7/index.html", Body=b"another pull request's preview")
+    before = keys(bucket)
+    settings = {"LACEPS_S3_BUCKET": bucket, "LACEPS_S3_PREFIX": f"{hosting.PREVIEW_PREFIX}123"}
+
+    published = run_invoke("publish", "--site", str(preview_build), "--site-url", PREVIEW_URL, **settings)
+
+    assert published.returncode == 0, published.stdout + published.stderr
+    after = keys(bucket)
+    assert {key: etag for key, etag in after.items() if key in before} == before
+    assert all(key.startswith(f"{hosting.PREVIEW_PREFIX}123/") for key in set(after) - set(before))
+    home = boto3.client("s3").get_object(Bucket=bucket, Key=f"{hosting.PREVIEW_PREFIX}123/index.html")["Body"].read()
+    assert b'<meta name="robots" content="noindex">' in home
+    assert f'<link rel="canonical" href="{PREVIEW_URL}/">'.encode() in home
+
+    removed = run_invoke("unpublish", **settings)
+
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert keys(bucket) == before
+    assert f"Deleted {len(after) - len(before)} files." in removed.stdout
+
+
+def test_a_preview_publish_checks_the_folder_against_the_preview_address(stack, built_site):
+    """The live site's build is not the preview's: the canonical addresses must be the preview's."""
+    result = run_invoke(
+        "publish", "--site", str(built_site), "--site-url", PREVIEW_URL,
+        LACEPS_S3_BUCKET=stack["preview", "LACEPS_S3_BUCKET"], LACEPS_S3_PREFIX=f"{hosting.PREVIEW_PREFIX}123",
+    )
+    assert result.returncode == 1
+    assert f"does not name {PREVIEW_URL}/ as its canonical address" in result.stderr
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["publish", "--site-url", PREVIEW_URL], "publish: a site address goes with --site"),
+    (["unpublish"], "unpublish: no prefix to delete"),
+])
+def test_what_could_reach_the_wrong_files_is_refused(stack, arguments, message):
+    result = run_invoke(*arguments, LACEPS_S3_BUCKET=stack["preview", "LACEPS_S3_BUCKET"])
+    assert result.returncode == 1
+    assert result.stderr.startswith(message), result.stderr
