@@ -9,7 +9,7 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import drafts, images, languages, news, quality, sanitize, sitemap, templating, typography_cache  # noqa: E402
+from laceps.plugins import drafts, images, languages, news, quality, sanitize, scheduled, sitemap, templating, typography_cache  # noqa: E402
 from laceps import translations  # noqa: E402
 
 # Marks a label for the translation catalog (`invoke translations` extracts it);
@@ -106,6 +106,10 @@ ARTICLE_LANG_SAVE_AS = ARTICLE_SAVE_AS
 # Drafts (Status: draft): local builds show them at their future address, in
 # the lists, marked "Draft" (laceps.plugins.drafts); publishconf.py drops them.
 SHOW_DRAFTS = True
+# A news item dated in the future is held until its date and time (in TIMEZONE), like a draft
+# (laceps.plugins.scheduled): local builds show it marked "Scheduled". NOW, an ISO date and
+# time, is the builds' clock instead of the real one (tests set it).
+NOW = None
 DRAFT_URL = DRAFT_LANG_URL = ARTICLE_URL
 DRAFT_SAVE_AS = DRAFT_LANG_SAVE_AS = ARTICLE_SAVE_AS
 DRAFT_PAGE_URL = DRAFT_PAGE_LANG_URL = PAGE_URL
@@ -215,7 +219,7 @@ I18N_GETTEXT_LOCALEDIR = str(translations.COMPILED)
 # --- Plugins --------------------------------------------------------------
 # quality first: the content checks run before anything reads the content (pelican-data-files
 # loads every file of content/data/ only once they passed). sanitize wraps templating's reader.
-PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, drafts, news, languages, sitemap, images]
+PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, scheduled, drafts, news, languages, sitemap, images]
 SITEMAP = {
     "save_as": "sitemap.xml",
     "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],

@@ -4,8 +4,11 @@ import re
 import unicodedata
 
 from lxml import html
+from pelican.settings import read_settings
 
-from laceps import PROJECT_ROOT
+from laceps import PROJECT_ROOT, site
+from laceps.checks import parse_date
+from laceps.plugins.scheduled import build_time
 
 PRODUCTION_URL = "https://lacfeps.org"
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -31,12 +34,18 @@ def html_files(root):
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
 
 
+def is_scheduled(date):
+    """True for a Date still to come by the build's clock: the build holds that item (laceps.plugins.scheduled)."""
+    now = build_time(read_settings(str(site.DEV_SETTINGS)))
+    return parse_date(date).replace(tzinfo=now.tzinfo) > now
+
+
 def news_items():
-    """The published news items of the real content, from their Markdown headers (drafts left out)."""
+    """The published news items of the real content, from their Markdown headers (drafts and scheduled items left out)."""
     items = []
     for path in sorted((PROJECT_ROOT / "content" / "news").glob("*.md")):
         header, _, body = path.read_text(encoding="utf-8").partition("\n\n")
         fields = dict(line.split(": ", 1) for line in header.splitlines())
-        if fields.get("Status", "published") == "published":
+        if fields.get("Status", "published") == "published" and not is_scheduled(fields["Date"]):
             items.append({**fields, "has_body": bool(body.strip())})
     return items
