@@ -5,11 +5,14 @@ redirects as the site needs; and what moto's CloudFormation can create is deploy
 and published into."""
 
 import fnmatch
+import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 from urllib.parse import unquote, urlsplit
 
 import boto3
@@ -20,7 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import html_pages, page_file
 from laceps import PROJECT_ROOT, hosting, preview
-from laceps.publish import content_type
+from laceps.publish import Target, connect, content_type, sync
 from laceps.serve_static import free_port, read_headers_file
 from tests.reading import page
 
@@ -517,3 +520,185 @@ def test_what_could_reach_the_wrong_files_is_refused(stack, arguments, message):
     result = run_invoke(*arguments, LACEPS_S3_BUCKET=stack["preview", "LACEPS_S3_BUCKET"])
     assert result.returncode == 1
     assert result.stderr.startswith(message), result.stderr
+
+
+# --- Least privilege: what publishing asks of AWS, against the roles' policies -------------------------
+ACCOUNT = "123456789012"
+
+
+class Calls:
+    """The permission each AWS call of the clients needs: (action, resource ARN, condition values)."""
+
+    def __init__(self, clients):
+        self.needed = []
+        for client in (clients.s3, clients.cloudfront):
+            client.meta.events.register("provide-client-params", self.note)
+
+    def note(self, params, event_name, **_):
+        operation = event_name.rsplit(".", 1)[1]
+        bucket = f"arn:aws:s3:::{params.get('Bucket')}"
+        if operation == "ListObjectsV2":
+            self.needed.append(("s3:ListBucket", bucket, {"s3:prefix": params.get("Prefix", "")}))
+        elif operation in ("GetObject", "PutObject", "DeleteObject"):
+            self.needed.append((f"s3:{operation}", f"{bucket}/{params['Key']}", {}))
+        elif operation == "DeleteObjects":
+            self.needed += [("s3:DeleteObject", f"{bucket}/{item['Key']}", {}) for item in params["Delete"]["Objects"]]
+        elif operation == "CreateInvalidation":
+            self.needed.append(("cloudfront:CreateInvalidation", f"arn:aws:cloudfront::{ACCOUNT}:distribution/{params['DistributionId']}", {}))
+        else:
+            self.needed.append((operation, "unknown to this test: add it", {}))
+
+
+def role_policy(role, names):
+    """The role's one policy in the template, its ${...} replaced by the deployed names (names: {"SiteBucket.Arn": ...})."""
+    [policy] = RESOURCES[role]["Properties"]["Policies"]
+    text = json.dumps(policy["PolicyDocument"])
+    for name, value in {**names, "AWS::Partition": "aws", "AWS::AccountId": ACCOUNT}.items():
+        text = text.replace("${" + name + "}", value)
+    document = json.loads(text)
+    for statement in document["Statement"]:
+        resource = statement["Resource"]
+        if "Fn::GetAtt" in resource:  # !GetAtt Bucket.Arn
+            statement["Resource"] = names[".".join(resource["Fn::GetAtt"])]
+        elif "Fn::Sub" in resource:
+            statement["Resource"] = resource["Fn::Sub"]
+    return document
+
+
+def allows(document, action, resource, context):
+    """Whether an IAM policy of Allow statements grants the call (wildcards as IAM reads them; StringLike conditions)."""
+    def listed(value):
+        return value if isinstance(value, list) else [value]
+
+    return any(
+        statement["Effect"] == "Allow"
+        and action in listed(statement["Action"])
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in listed(statement["Resource"]))
+        and all(fnmatch.fnmatchcase(context.get(key, ""), pattern)
+                for key, pattern in statement.get("Condition", {}).get("StringLike", {}).items())
+        for statement in document["Statement"]
+    )
+
+
+def changed_copy(folder, destination):
+    """The build with one page changed and one removed: a publish then replaces, deletes and invalidates."""
+    shutil.copytree(folder, destination)
+    about = destination / "about-us" / "index.html"
+    about.write_text(about.read_text(encoding="utf-8").replace("</main>", "<p>Changed.</p></main>"), encoding="utf-8")
+    (destination / "our-team" / "index.html").unlink()
+    return destination
+
+
+def test_the_publisher_role_allows_what_a_publish_does_and_nothing_more(stack, built_site, tmp_path):
+    bucket = stack["production", "LACEPS_S3_BUCKET"]
+    distribution = boto3.client("cloudfront").create_distribution(DistributionConfig={
+        "CallerReference": "least-privilege", "Comment": "", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "site", "DomainName": f"{bucket}.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https", "CachePolicyId": hosting.CACHING_OPTIMIZED},
+    })["Distribution"]["Id"]
+    target = Target(bucket=bucket, distribution_id=distribution)
+    clients = connect(target)
+    calls = Calls(clients)
+
+    for folder in (built_site, changed_copy(built_site, tmp_path / "changed")):
+        sync(folder, target, "https://lacfeps.org", clients=clients)
+
+    policy = role_policy("PublisherRole", {"SiteBucket.Arn": f"arn:aws:s3:::{bucket}", "SiteDistribution": distribution})
+    assert [call for call in calls.needed if not allows(policy, *call)] == []
+    granted = {action for statement in policy["Statement"] for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])}
+    assert {action for action, _, _ in calls.needed} == granted  # no permission a publish does not use
+
+
+def test_the_preview_role_and_the_workflows_session_policy_allow_what_a_preview_needs_and_nothing_more(stack, preview_build, tmp_path):
+    bucket = stack["preview", "LACEPS_S3_BUCKET"]
+    target = Target(bucket=bucket, prefix=f"{hosting.PREVIEW_PREFIX}123/")
+    clients = connect(target)
+    calls = Calls(clients)
+
+    for folder in (preview_build, changed_copy(preview_build, tmp_path / "changed")):
+        sync(folder, target, PREVIEW_URL, clients=clients)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(preview, "connect", lambda _: clients)
+        preview.delete_all({"bucket": bucket, "prefix": target.prefix})
+
+    policy = role_policy("PreviewPublisherRole", {"PreviewBucket.Arn": f"arn:aws:s3:::{bucket}"})
+    workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
+    [session] = [step["with"]["inline-session-policy"] for step in workflow["jobs"]["publish"]["steps"] if "inline-session-policy" in step.get("with", {})]
+    session = json.loads(session.replace("${{ vars.LACEPS_S3_BUCKET }}", bucket).replace("${{ github.event.pull_request.number }}", "123"))
+    assert [call for call in calls.needed if not (allows(policy, *call) and allows(session, *call))] == []
+    assert {action for action, _, _ in calls.needed} == {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    # Another pull request's preview, and the bucket as a whole, are out of these keys' reach.
+    for elsewhere in (f"arn:aws:s3:::{bucket}/{hosting.PREVIEW_PREFIX}7/index.html", f"arn:aws:s3:::{bucket}/index.html"):
+        assert not allows(session, "s3:PutObject", elsewhere, {}) and not allows(session, "s3:DeleteObject", elsewhere, {})
+    assert not allows(policy, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": ""})
+
+
+# --- The comment on the pull request, against a stand-in for GitHub's API -----------------------------
+class FakeGitHub(http.server.BaseHTTPRequestHandler):
+    """GitHub's issue comments API for one pull request, in memory: {"comments": [...]} on the server."""
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        assert self.headers["Authorization"] == "Bearer the-token"
+        path = urlsplit(self.path)
+        assert path.path == "/repos/laceps/website/issues/123/comments"
+        page = int(dict(part.split("=") for part in path.query.split("&"))["page"])
+        self.reply(200, self.server.comments[(page - 1) * 100: page * 100])
+
+    def do_POST(self):  # noqa: N802
+        comment = {
+            "id": len(self.server.comments) + 1, "user": {"login": "github-actions[bot]"}, "body": self.body()["body"],
+        }
+        comment["url"] = f"{self.server.url}/repos/laceps/website/issues/comments/{comment['id']}"
+        self.server.comments.append(comment)
+        self.reply(201, comment)
+
+    def do_PATCH(self):  # noqa: N802
+        [comment] = [c for c in self.server.comments if self.path.endswith(f"/issues/comments/{c['id']}")]
+        comment["body"] = self.body()["body"]
+        self.reply(200, comment)
+
+    def body(self):
+        return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def github():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), FakeGitHub)
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    # A long conversation, one of whose comments quotes the marker: only the workflow's own is ever edited.
+    server.comments = [
+        {"id": n, "url": f"{server.url}/repos/laceps/website/issues/comments/{n}", "user": {"login": "editor"},
+         "body": f"comment {n}" if n != 50 else f"Quoting it: {preview.COMMENT_MARKER}"}
+        for n in range(1000, 1150)
+    ]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_preview_has_one_comment_updated_by_each_run_then_saying_it_is_deleted(github):
+    environ = {"GITHUB_TOKEN": "the-token", "GITHUB_API_URL": github.url, "GITHUB_REPOSITORY": "laceps/website"}
+    address = f"{PREVIEW_URL}/"
+    others = [dict(comment) for comment in github.comments]
+
+    for _ in range(2):  # every push
+        preview.upsert_comment(123, preview.comment_text(address), environ)
+    preview.upsert_comment(123, preview.comment_text(), environ)  # closed
+
+    assert github.comments[:-1] == others
+    [own] = github.comments[len(others):]
+    assert own["body"] == preview.comment_text()
+    assert own["body"].startswith(preview.COMMENT_MARKER) and "deleted" in own["body"]
+    assert address in preview.comment_text(address)
