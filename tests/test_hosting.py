@@ -420,6 +420,18 @@ def test_the_stack_deploys_on_moto_with_its_buckets_roles_and_outputs(stack):
     assert stack["production", "LACEPS_S3_BUCKET"] != stack["preview", "LACEPS_S3_BUCKET"]
 
 
+def test_deploying_again_updates_the_stack_and_prints_the_settings_to_copy(stack):
+    body = json.dumps(without_what_moto_cannot_create(TEMPLATE))
+    outputs = hosting.deploy("laceps-site", PARAMETERS, template_body=body, cloudformation=boto3.client("cloudformation"))
+
+    table = hosting.settings_table(outputs).splitlines()
+    assert table[0].startswith("Copy these into the repository's settings")
+    assert [line.split() for line in table[1:]] == [
+        [environment, kind, name, value] for environment, kind, name, value in hosting.settings_from_outputs(outputs)
+    ]
+    assert {(environment, name): value for environment, _, name, value in hosting.settings_from_outputs(outputs)} == stack
+
+
 def test_invoke_publish_publishes_into_the_stacks_bucket(stack, built_site):
     environment = {
         **os.environ,
