@@ -175,3 +175,13 @@ def infra_deploy(c, certificate_arn, repository, stack="laceps-site", region="us
     except hosting.HostingError as error:
         raise Exit(f"infra-deploy: {error}", code=1) from error
     print(hosting.settings_table(outputs))
+
+
+# Uses fontTools, a development package the job that publishes does not install: imported when
+# the task runs, not when invoke reads this file.
+@task
+def brand(c):
+    """Cut Public Sans (npm) to the characters English and Spanish need, and draw the wordmark and favicon."""
+    from laceps import brand
+
+    brand.write()
