@@ -9,7 +9,7 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import drafts, images, languages, news, quality, sanitize, scheduled, sitemap, templating, typography_cache  # noqa: E402
+from laceps.plugins import drafts, images, languages, news, quality, sanitize, scheduled, share_cards, sitemap, templating, typography_cache  # noqa: E402
 from laceps import translations  # noqa: E402
 
 # Marks a label for the translation catalog (`invoke translations` extracts it);
@@ -52,7 +52,7 @@ DATA_SCHEMAS = {
         "contact": {"email": "email"},
     },
     "members.yaml": {
-        "members": {"name": "text", "description": "text", "website": "https?", "logo": "image?"},
+        "members": {"name": "text", "description": "text?", "website": "https?", "logo": "image?"},
     },
     "team.yaml": {
         "people": {"name": "text", "role": "text", "email": "email?", "photo": "image?", "bio": "text?"},
@@ -165,6 +165,8 @@ I18N_SUBSITES = {
 I18N_UNTRANSLATED_PAGES = "keep"
 I18N_UNTRANSLATED_ARTICLES = "keep"
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # the language switch, in each language's own words
+# The tag on a news item listed in another language than its page's, in the item's own words.
+LANGUAGE_TAGS = {"en": "In English", "es": "En español"}
 
 # --- Feeds: on in production only (publishconf.py turns FEEDS on) ----------
 # Their paths are known to every build, so laceps.checks keeps pages off them.
@@ -178,7 +180,8 @@ AUTHOR = SITENAME  # Atom requires a named author on every entry: the coalition 
 # --- Theme ----------------------------------------------------------------
 THEME = "theme"
 THEME_STATIC_PATHS = []  # laceps.plugins.templating publishes fingerprinted assets
-THEME_ASSETS = ["css/site.css", "js/search.js"]
+# The stylesheet names the fonts by their paths here (url(fonts/…)): those become the hashed names.
+THEME_ASSETS = ["css/site.css", "js/search.js", "fonts/public-sans-400.woff2", "fonts/public-sans-700.woff2", "img/wordmark.svg"]
 # Every page carries this policy (meta tag; _headers adds it as a header too):
 # nothing from other origins, no scripts, no inline styles. connect-src 'self'
 # lets crawlers' in-page checks (Lighthouse reads robots.txt) fetch from the site.
@@ -219,7 +222,15 @@ I18N_GETTEXT_LOCALEDIR = str(translations.COMPILED)
 # --- Plugins --------------------------------------------------------------
 # quality first: the content checks run before anything reads the content (pelican-data-files
 # loads every file of content/data/ only once they passed). sanitize wraps templating's reader.
-PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, scheduled, drafts, news, languages, sitemap, images]
+PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, scheduled, drafts, news, languages, sitemap, images, share_cards]
+# Each page's picture for social media (laceps.plugins.share_cards): written into this folder of
+# each language's site, drawn with these files of the theme (made by `invoke brand`).
+SHARE_CARDS = {
+    "output": "share-cards",
+    "size": (1200, 630),  # what Facebook, LinkedIn and X show large
+    "font": "static/fonts/public-sans-700.ttf",
+    "wordmark": "static/img/wordmark.svg",
+}
 SITEMAP = {
     "save_as": "sitemap.xml",
     "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],

@@ -1,6 +1,6 @@
 """Every built page in headless Chromium (Debian's, driven by Playwright): no axe-core violations
 of WCAG 2.2 A and AA, a clean load under the page's CSP, no horizontal scroll, full keyboard use
-with a visible focus, and a navigation that works on a small screen without JavaScript.
+with a visible focus, and a navigation that opens and works on a small screen without JavaScript.
 
 One browser serves the whole session, with one reusable tab for each set-up.
 """
@@ -172,6 +172,7 @@ def test_every_control_is_reachable_by_tab_and_visibly_focused(desktop, url):
 def test_navigation_works_at_320px_without_javascript(phone_without_javascript, url):
     page = phone_without_javascript
     page.goto(url)
+    page.locator("header details > summary").click()  # the menu is a <details>: it opens without a script
     links = page.locator("header nav a")
     targets = [link.get_attribute("href") for link in links.all()]
     assert targets, "no navigation links in the header"

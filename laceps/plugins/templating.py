@@ -7,8 +7,10 @@ runs, then marked safe, so "<script>" shows as text while quotes still curl.
 
 import hashlib
 import html
-import shutil
+import posixpath
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -23,6 +25,7 @@ from typogrify.filters import typogrify
 from laceps.plugins import is_subsite
 
 PLAIN_TEXT_FIELDS = ("title", "summary", "source")
+STYLESHEET_URL = re.compile(rb"url\(([^)'\"]+)\)")  # url(fonts/x.woff2): a path in the theme's static/
 
 
 def escape_text(text):
@@ -110,6 +113,11 @@ def structured_data(context, item, url, description):
     return {"@context": "https://schema.org", "@graph": graph}
 
 
+def web_host(url):
+    """A web address as people say it: https://www.example.org/ -> example.org."""
+    return urlsplit(url).hostname.removeprefix("www.")
+
+
 def canonical_path(output_file):
     """The public path of a written file: folders, not index.html."""
     path = output_file.replace("\\", "/")
@@ -122,14 +130,28 @@ def is_current(nav_url, output_file):
     return path == nav_url if nav_url == "" else path.startswith(nav_url)
 
 
+def asset_bytes(static_dir, name, urls):
+    """An asset's content; in a stylesheet, each url() of another asset names that asset's hashed
+    copy, which is in the same folder (theme/)."""
+    data = (static_dir / name).read_bytes()
+    if name.endswith(".css"):
+        def hashed(match):
+            path = match[1].decode()
+            return f"url({posixpath.basename(urls[path])})".encode() if path in urls else match[0]
+
+        data = STYLESHEET_URL.sub(hashed, data)
+    return data
+
+
 def fingerprinted_assets(pelican):
     """Give each theme asset a content-hashed name, so the CDN can cache it forever."""
     settings = pelican.settings
     static_dir = Path(settings["THEME"]) / "static"
     urls = {}
-    for name in settings["THEME_ASSETS"]:
+    # Stylesheets last: their hash covers the hashed names of the files they use.
+    for name in sorted(settings["THEME_ASSETS"], key=lambda name: name.endswith(".css")):
         source = static_dir / name
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:10]
+        digest = hashlib.sha256(asset_bytes(static_dir, name, urls)).hexdigest()[:10]
         urls[name] = f"theme/{source.stem}.{digest}{source.suffix}"
     settings["ASSET_URLS"] = urls
     settings["JINJA_GLOBALS"] = {**settings.get("JINJA_GLOBALS", {}), "ASSET_URLS": urls}
@@ -139,10 +161,11 @@ def write_assets(pelican):
     if is_subsite(pelican.settings):
         return  # a language's subsite links to the main site's copy
     static_dir = Path(pelican.settings["THEME"]) / "static"
-    for name, url in pelican.settings["ASSET_URLS"].items():
+    urls = pelican.settings["ASSET_URLS"]
+    for name, url in urls.items():
         target = Path(pelican.output_path) / url
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(static_dir / name, target)
+        target.write_bytes(asset_bytes(static_dir, name, urls))
 
 
 def merge_policies(*policies):
@@ -170,6 +193,7 @@ def configure_templates(pelican):
         **settings.get("JINJA_FILTERS", {}),
         "prose": prose,
         "canonical_path": canonical_path,
+        "web_host": web_host,
         "number": number,
         "date_label": date_label,
         "merge_policies": merge_policies,
