@@ -177,11 +177,19 @@ def infra_deploy(c, certificate_arn, repository, stack="laceps-site", region="us
     print(hosting.settings_table(outputs))
 
 
-# Uses fontTools, a development package the job that publishes does not install: imported when
-# the task runs, not when invoke reads this file.
+# The next two use development packages (fontTools, Playwright), which the job that publishes
+# does not install: they are imported when the task runs, not when invoke reads this file.
 @task
 def brand(c):
     """Cut Public Sans (npm) to the characters English and Spanish need, and draw the wordmark and favicon."""
     from laceps import brand
 
     brand.write()
+
+
+@task(help={"baselines": "also record where each page's key elements sit, for tests/test_layout.py"})
+def screenshots(c, baselines=False):
+    """Screenshot the main pages of a production build at 375 and 1280 px into docs/screenshots/."""
+    from laceps import screenshots
+
+    screenshots.run(baselines=baselines)
