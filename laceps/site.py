@@ -1,10 +1,8 @@
 """Build, serve and watch the site: the work behind the invoke tasks."""
 
 import hashlib
-import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,9 +10,9 @@ from invoke.exceptions import Exit
 from pelican.settings import read_settings
 
 from laceps import PROJECT_ROOT, devserver
+from laceps import build as pipeline
 from laceps.checks import check_content
 from laceps.links import broken_links
-from laceps.translations import compile_catalogs
 
 DEV_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
 PRODUCTION_SETTINGS = PROJECT_ROOT / "publishconf.py"
@@ -25,8 +23,6 @@ WATCHED_FOLDERS = (CONTENT, PROJECT_ROOT / "theme", PROJECT_ROOT / "laceps")
 WATCHED_FILES = (DEV_SETTINGS,)
 # A content problem as laceps.checks.Problem prints it: `path:line: what — how to fix`.
 PROBLEM_LINE = re.compile(r"^[^\s:][^:]*:\d+: .+ — .+$")
-# Captured output: one stream, in the order it was printed.
-CAPTURED = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
 
 
 class BuildFailed(Exit):
@@ -48,7 +44,8 @@ def cache_folder():
 
 
 def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, quiet=False):
-    """Compile the catalogs, run Pelican with every warning fatal, then index the site for search.
+    """Compile the catalogs, run Pelican with every warning fatal, index the site for search as it is
+    written (laceps.build), then, in production, check every link of the built site.
 
     Raise BuildFailed on any problem. quiet: show the build's messages only when it fails.
     """
@@ -62,24 +59,12 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, qui
 
 def run_build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, capture=False):
     """build(), its messages either printed as they come or, with capture, kept in BuildFailed.log."""
-    compile_catalogs()
     extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
-    command = [
-        sys.executable, "-m", "pelican", str(content),
-        "--settings", str(settings),
-        "--output", str(output),
-        "--fatal", "warnings",
-    ]
-    # One --extra-settings with every KEY=VALUE: Pelican keeps only the last of repeated flags.
-    command += ["--extra-settings", *(f"{key}={json.dumps(value)}" for key, value in extra.items())]
-    if capture:
-        # Rich's columns, wrapped at 80 characters in a pipe, would not read as lines.
-        command += ["--log-handler", "plain"]
-    result = subprocess.run(command, cwd=PROJECT_ROOT, text=True, **(CAPTURED if capture else {}))
-    if result.returncode != 0:
-        raise BuildFailed(f"the build failed (exit {result.returncode}); the messages above say why", log=result.stdout or "")
-    index_for_search(Path(output), capture)
-    check_built_links(Path(output), read_settings(str(settings), override=extra), capture)
+    try:
+        built = pipeline.run(settings, content, output, extra, stream=None if capture else sys.stderr)
+    except pipeline.Failed as failure:
+        raise BuildFailed("the build failed; the messages above say why", log=failure.log) from None
+    check_built_links(Path(output), built, capture)
     return Path(output)
 
 
@@ -93,17 +78,6 @@ def check_built_links(output, settings, capture=False):
         if not capture:
             print(report, file=sys.stderr)
         raise BuildFailed(f"{len(problems)} broken link(s) in the built site: restore what they lead to, or change them", log=report)
-
-
-def index_for_search(output, capture=False):
-    """Pagefind reads the built pages (their <main>, in the language of <html lang>) into output/pagefind/."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(output), "--silent"]
-    result = subprocess.run(command, cwd=PROJECT_ROOT, text=True, **(CAPTURED if capture else {}))
-    if result.returncode != 0:
-        raise BuildFailed(f"the search index failed (exit {result.returncode}); the messages above say why", log=result.stdout or "")
-    # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
-    entry = output / "pagefind" / "pagefind-entry.json"
-    entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True, ensure_ascii=False), encoding="utf-8")
 
 
 def check(content=CONTENT):

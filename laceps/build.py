@@ -1,0 +1,193 @@
+"""The site's build, in this process: Pelican with every warning fatal, both languages from one
+reading of the content, and the search index fed each page as Pelican writes it.
+
+What it saves over running Pelican's and Pagefind's commands one after the other (which write
+the same bytes: tests/test_build_identity.py): a second Python start-up that imports Pelican;
+the Spanish pass reading and parsing every file again (pelican-i18n-subsites gives each language
+its own content cache: here the languages share one, in memory); and a separate indexing pass
+(Pagefind indexes on the other core while Pelican renders).
+"""
+
+import asyncio
+import base64
+import contextlib
+import io
+import json
+import logging
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from pagefind.service import PagefindService
+from pelican import Pelican, signals
+from pelican.log import FatalLogger, LimitFilter
+from pelican.plugins.i18n_subsites import i18n_subsites
+from pelican.settings import read_settings
+
+from laceps.translations import compile_catalogs
+
+SETTINGS_MODULES = ("pelicanconf", "publishconf")
+
+
+class Failed(Exception):
+    """Pelican stopped (a content problem, a warning, an error); `log` holds what it printed."""
+
+    def __init__(self, log):
+        super().__init__("the build failed")
+        self.log = log
+
+
+def settings_for(settings_file, content, output, extra):
+    """Pelican's settings as its command line reads them, from a fresh run of the settings files."""
+    for name in SETTINGS_MODULES:
+        # publishconf imports pelicanconf: a copy left from an earlier build would hand this one
+        # objects that build changed (pelican-i18n-subsites fills in I18N_SUBSITES' dicts).
+        sys.modules.pop(name, None)
+    override = {"PATH": str(Path(content).resolve()), "OUTPUT_PATH": str(Path(output).resolve()), **extra}
+    settings = read_settings(str(settings_file), override=override)
+    for overrides in settings["I18N_SUBSITES"].values():
+        # Every language reads through the main site's content cache (see ReaderCaches).
+        overrides.update(CACHE_PATH=settings["CACHE_PATH"], LOAD_CONTENT_CACHE=False, CACHE_CONTENT=False)
+    return settings
+
+
+class ReaderCaches:
+    """One content cache per kind of content for every language's pass: the main site loads it
+    from disk and fills it; each language's site then reads the same parsed files from memory."""
+
+    def __init__(self):
+        self.by_path = {}
+        signals.generator_init.connect(self.share)
+
+    def share(self, generator):
+        readers = generator.readers
+        if hasattr(readers, "_cache_path"):  # the content generators' readers, not the static files'
+            readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
+
+    def close(self):
+        signals.generator_init.disconnect(self.share)
+
+
+class PromptPagefindService(PagefindService):
+    """Pagefind's service, its answers read as they come: the library's own reader (pagefind 1.5.2)
+    sleeps a tenth of a second before each one, so 1,000 pages took 100 s instead of 2."""
+
+    async def _wait_for_responses(self):
+        while True:
+            response = json.loads(base64.b64decode((await self._backend.stdout.readuntil(b","))[:-1]))
+            payload = response["payload"]
+            # An answer to a message the service could not read names it in original_message.
+            message_id = response.get("message_id") or json.loads(payload.get("original_message") or "{}").get("message_id")
+            future = self._responses.get(message_id)
+            if future is None or future.done():
+                continue
+            if payload["type"] == "Error":
+                future.set_exception(RuntimeError(f"Pagefind: {payload['message']}"))
+            else:
+                future.set_result(payload)
+
+
+class SearchIndex:
+    """Pagefind's index, through its Python API: each HTML page is sent as Pelican writes it, and
+    Pagefind's own process indexes it meanwhile; `write` adds the index to the site."""
+
+    def __init__(self, output):
+        self.output = Path(output)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.index = self.wait(self.start())
+        self.pending = []
+        signals.content_written.connect(self.add)
+
+    async def start(self):
+        self.service = await PromptPagefindService().launch()
+        return await self.service.create_index()
+
+    def wait(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def add(self, path, context=None):
+        if path.endswith(".html"):
+            relative = Path(path).resolve().relative_to(self.output).as_posix()
+            page = Path(path).read_text(encoding="utf-8")
+            self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=relative), self.loop))
+
+    def write(self):
+        for added in self.pending:
+            added.result()
+        folder = self.output / "pagefind"
+        self.wait(self.index.write_files(output_path=str(folder)))
+        # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
+        entry = folder / "pagefind-entry.json"
+        entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+    def close(self):
+        signals.content_written.disconnect(self.add)
+        self.wait(self.service.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+
+
+@contextlib.contextmanager
+def pelican_logging(stream):
+    """Pelican's logging as `pelican --fatal warnings --log-handler plain` sets it: messages alone,
+    to `stream`, and any warning stops the build."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = root.level, FatalLogger.fatal_lvl
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    FatalLogger.fatal_lvl = logging.WARNING
+    # Pelican shows a message once per process: each build must show its own.
+    LimitFilter._raised_messages.clear()
+    LimitFilter._group_count.clear()
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.level, FatalLogger.fatal_lvl = saved
+
+
+def run(settings_file, content, output, extra, stream):
+    """Build the site; messages go to `stream`. Raise Failed with what was printed on any problem."""
+    compile_catalogs()
+    printed = io.StringIO()
+    tee = Tee(stream, printed)
+    with pelican_logging(tee), contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee):
+        caches = ReaderCaches()
+        search = None
+        try:
+            settings = settings_for(settings_file, content, output, extra)
+            i18n_subsites._MAIN_SETTINGS = None  # a failed build in this process may have left its own
+            pelican = Pelican(settings)
+            search = SearchIndex(settings["OUTPUT_PATH"])
+            pelican.run()
+            search.write()
+        except (Exception, SystemExit) as error:
+            if not isinstance(error, SystemExit):
+                print(f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error)), sep="\n")
+            raise Failed(printed.getvalue()) from error
+        finally:
+            caches.close()
+            if search:
+                search.close()
+    return settings
+
+
+class Tee(io.TextIOBase):
+    """Text written to several streams at once."""
+
+    def __init__(self, *streams):
+        self.streams = [stream for stream in streams if stream is not None]
+
+    def write(self, text):
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
