@@ -9,7 +9,7 @@ from pathlib import Path
 # The project's own plugins live in the `laceps` package beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laceps.plugins import drafts, images, languages, news, quality, sanitize, scheduled, share_cards, sitemap, templating, typography_cache  # noqa: E402
+from laceps.plugins import cms, drafts, images, languages, news, quality, sanitize, scheduled, share_cards, sitemap, templating, typography_cache  # noqa: E402
 from laceps import translations  # noqa: E402
 
 # Marks a label for the translation catalog (`invoke translations` extracts it);
@@ -122,10 +122,11 @@ PAGINATION_PATTERNS = (
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
 )
 # Pages that exist only as lists of other things are not generated.
-DIRECT_TEMPLATES = ["robots", "headers", "search"]
+DIRECT_TEMPLATES = ["robots", "headers", "search", "admin"]
 ROBOTS_SAVE_AS = "robots.txt"
 HEADERS_SAVE_AS = "_headers"  # HTTP headers, for hosts that read the file (Netlify, Cloudflare Pages)
 SEARCH_SAVE_AS = "search/index.html"  # Pagefind's search page, in each language
+ADMIN_SAVE_AS = "admin/index.html"  # the web editor (laceps.cms), in the main site only
 TAG_SAVE_AS = TAGS_SAVE_AS = ""
 AUTHOR_SAVE_AS = AUTHORS_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ARCHIVES_SAVE_AS = ""
@@ -195,6 +196,24 @@ CONTENT_SECURITY_POLICY = (
 # The search page alone runs a script: its own module and Pagefind's, which
 # fetches the index and compiles WebAssembly.
 SEARCH_CSP = "script-src 'self' 'wasm-unsafe-eval'"
+# The web editor's page (/admin/, laceps.cms) alone runs Decap CMS, which needs more: 'unsafe-eval' (it
+# compiles its config's schema with new Function), inline styles (its CSS-in-JS), GitHub's API, and
+# images it shows from blob: URLs (uploads, the repository's images) and GitHub's avatars.
+# tests/test_cms.py proves the first two needed; README, "The web editor", says the rest.
+ADMIN_CSP = (
+    "script-src 'self' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "connect-src https://api.github.com; img-src blob: https://avatars.githubusercontent.com"
+)
+# The web editor (README, "The web editor"): it opens a pull request in this GitHub repository
+# (OWNER/NAME) for each change; "auth" is where GitHub sign-in completes (Decap's base_url and
+# site_domain, or auth_endpoint); "local_backend" is decap-server's address on this computer
+# (`invoke cms`), used only when the editor is opened from localhost or 127.0.0.1.
+CMS = {
+    "repo": "",
+    "branch": "main",
+    "auth": {"base_url": "https://api.netlify.com", "site_domain": ""},
+    "local_backend": "http://localhost:8081/api/v1",
+}
 LIVERELOAD = False
 LIVERELOAD_CSP = "script-src 'self'; connect-src 'self'"
 # Headers for every response where the host takes them from the site: the `_headers` file
@@ -222,7 +241,7 @@ I18N_GETTEXT_LOCALEDIR = str(translations.COMPILED)
 # --- Plugins --------------------------------------------------------------
 # quality first: the content checks run before anything reads the content (pelican-data-files
 # loads every file of content/data/ only once they passed). sanitize wraps templating's reader.
-PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, scheduled, drafts, news, languages, sitemap, images, share_cards]
+PLUGINS = [quality, "data_files", "i18n_subsites", typography_cache, templating, sanitize, scheduled, drafts, news, languages, sitemap, images, cms, share_cards]
 # Each page's picture for social media (laceps.plugins.share_cards): written into this folder of
 # each language's site, drawn with these files of the theme (made by `invoke brand`).
 SHARE_CARDS = {
@@ -233,7 +252,7 @@ SHARE_CARDS = {
 }
 SITEMAP = {
     "save_as": "sitemap.xml",
-    "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$"],
+    "exclude": [r"^404\.html$", r"^robots\.txt$", r"^_headers$", r"^admin/"],
 }
 SEARCH_INDEX_FOLDER = "pagefind"  # Pagefind's index (its default folder), written by laceps.site after Pelican
 

@@ -19,3 +19,6 @@ DRAFT_PAGE_URL = DRAFT_PAGE_LANG_URL = DRAFT_PAGE_SAVE_AS = DRAFT_PAGE_LANG_SAVE
 
 FEED_ALL_ATOM = FEEDS["FEED_ALL_ATOM"]  # noqa: F405
 CATEGORY_FEED_ATOM = FEEDS["CATEGORY_FEED_ATOM"]  # noqa: F405
+
+# The live editor saves through GitHub only: no trace of decap-server in its page or its policy.
+CMS = {**CMS, "local_backend": ""}  # noqa: F405

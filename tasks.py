@@ -7,6 +7,7 @@ from invoke.exceptions import Exit
 
 from laceps import audit as auditing
 from laceps import bench as benchmark
+from laceps import cms as editor
 from laceps import hosting
 from laceps import preview as previews
 from laceps import publish as publishing
@@ -193,3 +194,15 @@ def screenshots(c, baselines=False):
     from laceps import screenshots
 
     screenshots.run(baselines=baselines)
+
+
+@task
+def cms(c):
+    """Run Decap's local backend: the web editor at /admin/ of `invoke livereload` then saves into this folder."""
+    editor.serve_local_backend()
+
+
+@task(name="cms-vendor")
+def cms_vendor(c):
+    """Copy Decap CMS from node_modules (the version package-lock.json pins) into theme/static/admin/decap-cms/."""
+    print(f"Copied {editor.vendor()} files of decap-cms into {editor.VENDORED.relative_to(editor.PROJECT_ROOT)}.")

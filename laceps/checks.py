@@ -40,6 +40,9 @@ LINK_PREFIX = re.compile(r"^\{(?:filename|static|attach)\}")
 WEB_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp")  # what laceps.plugins.images can resize
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# What a data file's "https" and "count" values must match (laceps.cms gives the web editor the same patterns).
+HTTPS_ADDRESS = re.compile(r"^https://[^\s/]+\.[^\s]+$")
+COUNT = re.compile(r"^\d+$")
 FILL_IN = "FILL IN"  # what `invoke new` writes where the editor still has to write something
 
 # Limits that keep the build's work bounded whatever a file holds.
@@ -569,11 +572,11 @@ class Checker:
     def check_value(self, display, node, field, rule):
         value = node.value
         line = node.start_mark.line + 1
-        if rule == "https" and not re.match(r"^https://[^\s/]+\.[^\s]+$", value):
+        if rule == "https" and not HTTPS_ADDRESS.match(value):
             self.report(display, line, f'{field} "{value}" is not an https:// web address', "copy the full address from the browser, starting with https://")
         elif rule == "email" and not EMAIL.match(value):
             self.report(display, line, f'{field} "{value}" is not an email address', "write it as name@example.org")
-        elif rule == "count" and not re.fullmatch(r"\d+", value):
+        elif rule == "count" and not COUNT.match(value):
             self.report(display, line, f'{field} "{value}" is not a whole number', "write digits only, without commas or a plus sign, e.g. 51000")
         elif rule == "image" and Path(value).suffix.lower() not in IMAGE_TYPES:
             self.report(display, line, f"{field} {value} is not a JPEG or PNG photo", IMAGE_TYPE_FIX)

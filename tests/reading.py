@@ -34,6 +34,16 @@ def html_files(root):
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
 
 
+# The web editor's page (laceps.cms): Decap CMS's app, not a page of the site. It has no header, footer,
+# <main> or translation, and no place in the sitemap or search; tests/test_cms.py checks what it must be.
+ADMIN_PAGE = "admin/index.html"
+
+
+def site_pages(root):
+    """Every built page of the site itself: all but the web editor's."""
+    return [path for path in html_files(root) if path != ADMIN_PAGE]
+
+
 def is_scheduled(date):
     """True for a Date still to come by the build's clock: the build holds that item (laceps.plugins.scheduled)."""
     now = build_time(read_settings(str(site.DEV_SETTINGS)))

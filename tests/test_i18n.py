@@ -16,7 +16,7 @@ from lxml import etree, html
 from laceps import PROJECT_ROOT, translations
 
 from tests.content_copy import build_variant
-from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, news_items, normalise, page
+from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, news_items, normalise, page, site_pages
 
 ES_URL = f"{PRODUCTION_URL}/es"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -24,7 +24,7 @@ NEWS_LISTS = ("index.html", "news/index.html", "news/news-stories/index.html")
 
 
 def english_pages(built_site):
-    return [path for path in html_files(built_site) if not path.startswith("es/")]
+    return [path for path in site_pages(built_site) if not path.startswith("es/")]
 
 
 def url_of(path, base=PRODUCTION_URL):
@@ -259,7 +259,7 @@ def test_the_sitemap_gives_every_page_its_language_versions(built_site):
         path = loc.removeprefix(ES_URL + "/") if loc.startswith(ES_URL + "/") else loc.removeprefix(PRODUCTION_URL + "/")
         assert links == {"en": url_of(path), "es": url_of(path, ES_URL), "x-default": url_of(path)}, loc
         checked += 1
-    assert checked == len(html_files(built_site)) - 1  # every page but the 404
+    assert checked == len(site_pages(built_site)) - 1  # every page but the 404
 
 
 @pytest.mark.parametrize("path", ["es/index.html", "es/news/index.html"])

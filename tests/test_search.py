@@ -8,7 +8,7 @@ import pytest
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
 
-from tests.reading import html_files, normalise, page
+from tests.reading import ADMIN_PAGE, html_files, normalise, page
 
 SEARCH_PAGES = {"en": "/search/", "es": "/es/search/"}
 # A word of one English and one Spanish news title, searched in each language.
@@ -26,7 +26,7 @@ def test_only_main_is_indexed_and_each_page_has_a_section(built_site):
     for path in html_files(built_site):
         tree = page(built_site, path)
         indexed = tree.xpath("//*[@data-pagefind-body]")
-        if path in ("404.html", "search/index.html", "es/search/index.html"):
+        if path in ("404.html", "search/index.html", "es/search/index.html", ADMIN_PAGE):
             assert not indexed, path
             continue
         assert [element.tag for element in indexed] == ["main"], path
@@ -44,6 +44,9 @@ def test_only_the_search_pages_run_scripts_under_a_policy_that_allows_them(built
             assert [s.get("type") for s in scripts] == ["module"], path
             assert "script-src 'self' 'wasm-unsafe-eval'" in policy and "connect-src 'self'" in policy
             assert scripts[0].get("src").startswith("https://lacfeps.org/theme/search.")
+        elif path == ADMIN_PAGE:  # Decap CMS, and the site's format for it (tests/test_cms.py)
+            assert [s.get("src").rsplit("/", 1)[-1] for s in scripts] == ["decap-cms.js", "pelican-format.js"]
+            assert "script-src 'self' 'unsafe-eval'" in policy
         else:
             assert not scripts, path
             assert "default-src 'none'" in policy and "script-src" not in policy, path

@@ -15,7 +15,7 @@ from lxml import etree, html
 from laceps import PROJECT_ROOT, site
 from laceps.links import broken_links
 from tests.content_copy import build_variant, replace_in
-from tests.reading import PRODUCTION_URL, SITEMAP_NS, html_files, main_text, news_items, normalise, page
+from tests.reading import PRODUCTION_URL, SITEMAP_NS, main_text, news_items, normalise, page, site_pages
 
 # The client's own text of the About Us page, as they sent it (kept here: tests read nothing outside the repository).
 CLIENT_ABOUT_US = Path(__file__).parent / "fixtures" / "client-about-us.txt"
@@ -123,7 +123,7 @@ def test_contact_page_has_the_email_as_a_mailto_link(built_site):
 
 
 def test_footer_on_every_page(built_site):
-    for path in html_files(built_site):
+    for path in site_pages(built_site):
         tree = page(built_site, path)
         footer = tree.find(".//footer")
         assert footer is not None, path
@@ -292,7 +292,7 @@ def test_sitemap_lists_every_page_and_nothing_else(built_site):
     listed = sorted(tree.xpath("//s:url/s:loc/text()", namespaces=SITEMAP_NS))
     pages = sorted(
         f"{PRODUCTION_URL}/" + (p[: -len("index.html")] if p.endswith("index.html") else p)
-        for p in html_files(built_site)
+        for p in site_pages(built_site)
         if p != "404.html"
     )
     assert listed == pages
@@ -300,7 +300,7 @@ def test_sitemap_lists_every_page_and_nothing_else(built_site):
 
 def test_every_page_has_its_own_title_description_canonical_and_structured_data(built_site):
     titles = set()
-    for path in html_files(built_site):
+    for path in site_pages(built_site):
         tree = page(built_site, path)
         title = tree.findtext(".//title")
         # Unique in each language's site: an untranslated page keeps its title under /es/.
