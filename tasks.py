@@ -12,6 +12,7 @@ from laceps import hosting
 from laceps import preview as previews
 from laceps import publish as publishing
 from laceps import scaffold, site
+from laceps import spelling as spellcheck
 from laceps import translations as catalogs
 
 
@@ -21,10 +22,15 @@ def clean(c):
     site.clean()
 
 
-@task(help={"content": "the folder to check (default content/)"})
-def check(c, content=""):
+@task(help={"content": "the folder to check (default content/)",
+            "spelling": "also list words that may be misspelled, in English and Spanish (a report: it never fails)"})
+def check(c, content="", spelling=False):
     """Check all content; list every problem as path:line: what is wrong — how to fix it."""
-    site.check(content=content or site.CONTENT)
+    try:
+        site.check(content=content or site.CONTENT)
+    finally:
+        if spelling:
+            spellcheck.report(content or site.CONTENT)
 
 
 @task(
