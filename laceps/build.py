@@ -58,15 +58,19 @@ class ReaderCaches:
 
     def __init__(self):
         self.by_path = {}
-        signals.generator_init.connect(self.share)
 
     def share(self, generator):
         readers = generator.readers
         if hasattr(readers, "_cache_path"):  # the content generators' readers, not the static files'
             readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
 
-    def close(self):
-        signals.generator_init.disconnect(self.share)
+    @contextlib.contextmanager
+    def shared(self):
+        signals.generator_init.connect(self.share)
+        try:
+            yield
+        finally:
+            signals.generator_init.disconnect(self.share)
 
 
 class PromptPagefindService(PagefindService):
@@ -89,8 +93,9 @@ class PromptPagefindService(PagefindService):
 
 
 class SearchIndex:
-    """Pagefind's index, through its Python API: each HTML page is sent as Pelican writes it, and
-    Pagefind's own process indexes it meanwhile; `write` adds the index to the site."""
+    """Pagefind's index, through its Python API: each HTML page `add`ed is indexed meanwhile by
+    Pagefind's own process (the build adds each as Pelican writes it); `write` adds the index to the
+    site. Pages count in the order they are added."""
 
     def __init__(self, output):
         self.output = Path(output)
@@ -99,7 +104,6 @@ class SearchIndex:
         self.thread.start()
         self.index = self.wait(self.start())
         self.pending = []
-        signals.content_written.connect(self.add)
 
     async def start(self):
         self.service = await PromptPagefindService().launch()
@@ -114,17 +118,16 @@ class SearchIndex:
             page = Path(path).read_text(encoding="utf-8")
             self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=relative), self.loop))
 
-    def write(self):
+    def write(self, folder=None):
         for added in self.pending:
             added.result()
-        folder = self.output / "pagefind"
+        folder = Path(folder or self.output / "pagefind")
         self.wait(self.index.write_files(output_path=str(folder)))
         # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
         entry = folder / "pagefind-entry.json"
         entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True, ensure_ascii=False), encoding="utf-8")
 
     def close(self):
-        signals.content_written.disconnect(self.add)
         self.wait(self.service.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join()
@@ -151,29 +154,41 @@ def pelican_logging(stream):
         root.level, FatalLogger.fatal_lvl = saved
 
 
-def run(settings_file, content, output, extra, stream):
-    """Build the site; messages go to `stream`. Raise Failed with what was printed on any problem."""
+@contextlib.contextmanager
+def connected(signal, receiver):
+    signal.connect(receiver)
+    try:
+        yield
+    finally:
+        signal.disconnect(receiver)
+
+
+def run(settings_file, content, output, extra, stream, caches=None, search=True, during=None):
+    """Build the site; messages go to `stream`. Raise Failed with what was printed on any problem.
+
+    caches: a ReaderCaches kept by the caller across builds (laceps.incremental); search: index
+    the pages as they are written; during(settings): a context manager the run happens in.
+    """
     compile_catalogs()
     printed = io.StringIO()
     tee = Tee(stream, printed)
-    with pelican_logging(tee), contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee):
-        caches = ReaderCaches()
-        search = None
+    with pelican_logging(tee), contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee), contextlib.ExitStack() as stack:
         try:
             settings = settings_for(settings_file, content, output, extra)
+            stack.enter_context((caches or ReaderCaches()).shared())
             i18n_subsites._MAIN_SETTINGS = None  # a failed build in this process may have left its own
             pelican = Pelican(settings)
-            search = SearchIndex(settings["OUTPUT_PATH"])
-            pelican.run()
-            search.write()
+            if during:
+                stack.enter_context(during(settings))
+            index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"]))) if search else None
+            with connected(signals.content_written, index.add) if index else contextlib.nullcontext():
+                pelican.run()
+            if index:
+                index.write()
         except (Exception, SystemExit) as error:
             if not isinstance(error, SystemExit):
                 print(f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error)), sep="\n")
             raise Failed(printed.getvalue()) from error
-        finally:
-            caches.close()
-            if search:
-                search.close()
     return settings
 
 

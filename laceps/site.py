@@ -1,5 +1,6 @@
 """Build, serve and watch the site: the work behind the invoke tasks."""
 
+import functools
 import hashlib
 import re
 import shutil
@@ -11,6 +12,7 @@ from pelican.settings import read_settings
 
 from laceps import PROJECT_ROOT, devserver
 from laceps import build as pipeline
+from laceps import incremental
 from laceps.checks import check_content
 from laceps.links import broken_links
 
@@ -108,18 +110,23 @@ def serve(output=OUTPUT, port=8000):
 
 def livereload(port=8000):
     """Build, serve, and rebuild and reload the browser on every save, one line per build."""
+    resident = incremental.Worker(DEV_SETTINGS, CONTENT, OUTPUT, livereload_settings)
     try:
-        server = devserver.LiveReload(OUTPUT, rebuild_for_livereload, WATCHED_FOLDERS, WATCHED_FILES, devserver.port_number(port))
+        server = devserver.LiveReload(OUTPUT, functools.partial(rebuild_for_livereload, resident), WATCHED_FOLDERS, WATCHED_FILES, devserver.port_number(port))
     except devserver.CannotListen as error:
         raise Exit(str(error), code=1) from None
     server.run()
 
 
-def rebuild_for_livereload(changed_paths):
-    """A full development build, for devserver.LiveReload (a later incremental build will use changed_paths)."""
-    try:
-        run_build(extra={"LIVERELOAD": True}, capture=True)
-    except BuildFailed as failure:
-        tail = () if failure.problems else tuple(failure.log.splitlines()[-devserver.LOG_TAIL_LINES:])
-        return devserver.BuildResult(ok=False, problems=tuple(failure.problems), log_tail=tail)
-    return devserver.BuildResult(ok=True)
+def livereload_settings():
+    return {"CACHE_PATH": str(cache_folder()), "LIVERELOAD": True}
+
+
+def rebuild_for_livereload(resident, changed_paths):
+    """For devserver.LiveReload: the resident build (laceps.incremental) renders what the saves changed."""
+    log = resident.build(changed_paths)
+    if log is None:
+        return devserver.BuildResult(ok=True)
+    problems = BuildFailed("", log=log).problems
+    tail = () if problems else tuple(log.splitlines()[-devserver.LOG_TAIL_LINES:])
+    return devserver.BuildResult(ok=False, problems=tuple(problems), log_tail=tail)
