@@ -1,5 +1,6 @@
 """Commands for the LACEPS website. `invoke --list` shows them; each calls one function in laceps."""
 
+import os
 import sys
 
 from invoke import task
@@ -9,6 +10,7 @@ from laceps import audit as auditing
 from laceps import bench as benchmark
 from laceps import cms as editor
 from laceps import hosting
+from laceps import link_report
 from laceps import preview as previews
 from laceps import publish as publishing
 from laceps import scaffold, site
@@ -212,3 +214,13 @@ def cms(c):
 def cms_vendor(c):
     """Copy Decap CMS from node_modules (the version package-lock.json pins) into theme/static/admin/decap-cms/."""
     print(f"Copied {editor.vendor()} files of decap-cms into {editor.VENDORED.relative_to(editor.PROJECT_ROOT)}.")
+
+
+@task(help={"site": "the production build to check (default output/, as `invoke preview` makes it)",
+            "issue": "open, update or close the GitHub issue that lists dead links (GitHub Actions: GITHUB_TOKEN)"})
+def links(c, site="", issue=False):
+    """List the links to other websites that no longer work, with the pages that hold them; dead links never fail it."""
+    try:
+        link_report.run(site, issue=issue, environ=os.environ)
+    except link_report.LinkCheckError as error:
+        raise Exit(f"links: {error}", code=1) from error

@@ -6,9 +6,10 @@ import gzip
 from datetime import timedelta
 
 import pytest
+import yaml
 from pelican.settings import read_settings
 
-from laceps import site
+from laceps import PROJECT_ROOT, site
 from laceps.plugins.scheduled import build_time
 from tests.content_copy import build, copy_content
 
@@ -98,3 +99,12 @@ def test_the_clock_reads_dates_in_the_sites_time_zone():
     settings = read_settings(str(site.DEV_SETTINGS), override={"NOW": BEFORE})
     assert build_time(settings).utcoffset() == timedelta(hours=-8)  # Los Angeles in January
     assert build_time(read_settings(str(site.DEV_SETTINGS))).tzinfo is not None  # the real clock, in the same zone
+
+
+def test_the_publish_workflow_also_runs_every_hour():
+    """So an item goes live within the hour after its time, with no one merging anything."""
+    triggers = yaml.safe_load((PROJECT_ROOT / ".github/workflows/publish.yml").read_text(encoding="utf-8"))[True]  # `on`
+    assert triggers["push"] == {"branches": ["main"]}
+    [schedule] = triggers["schedule"]
+    minute, *every = schedule["cron"].split()
+    assert minute.isdigit() and every == ["*", "*", "*", "*"]

@@ -25,8 +25,8 @@ def findings(*command):
     return json.loads(result.stdout)
 
 
-def test_there_are_the_test_publish_and_preview_workflows():
-    assert sorted(path.name for path in WORKFLOWS.glob("*.yml")) == ["preview.yml", "publish.yml", "test.yml"]
+def test_there_are_the_test_publish_preview_and_links_workflows():
+    assert sorted(path.name for path in WORKFLOWS.glob("*.yml")) == ["links.yml", "preview.yml", "publish.yml", "test.yml"]
 
 
 def test_actionlint_finds_nothing():
@@ -46,7 +46,8 @@ PUBLISH = workflow("publish.yml")
 PREVIEW = workflow("preview.yml")
 JOBS = {**{f"test.yml {name}": job for name, job in workflow("test.yml")["jobs"].items()},
         **{f"publish.yml {name}": job for name, job in PUBLISH["jobs"].items()},
-        **{f"preview.yml {name}": job for name, job in PREVIEW["jobs"].items()}}
+        **{f"preview.yml {name}": job for name, job in PREVIEW["jobs"].items()},
+        **{f"links.yml {name}": job for name, job in workflow("links.yml")["jobs"].items()}}
 
 
 def steps_running(job, text):
