@@ -10,6 +10,7 @@ editor does on the live site (where Publish merges the pull request). The files 
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -91,6 +92,26 @@ def test_the_data_files_hold_no_guidance_in_comments():
     for name in SETTINGS["DATA_SCHEMAS"]:
         lines = (PROJECT_ROOT / "content/data" / name).read_text(encoding="utf-8").splitlines()
         assert not [line for line in lines if line.lstrip().startswith("#")], name
+
+
+# --- EDITING.md, "From your browser", names what the editor shows --------------------------------
+GUIDE = (PROJECT_ROOT / "EDITING.md").read_text(encoding="utf-8")
+BROWSER_GUIDE = GUIDE[GUIDE.index("<!-- browser-guide"):GUIDE.index("## Where things are")]
+
+
+def test_the_guide_lists_the_news_items_fields_as_the_editor_labels_them():
+    table = BROWSER_GUIDE[BROWSER_GUIDE.index("### Add a news item"):BROWSER_GUIDE.index("### Change a member")]
+    assert re.findall(r"^ *\| \*\*(.+?)\*\* \|", table, re.MULTILINE) == [field["label"] for field in COLLECTIONS["news"]["fields"]]
+
+
+def test_the_guide_names_the_editors_collections_and_buttons():
+    labels = {collection["label"] for collection in CONFIG["collections"]} | {entry["label"] for entry in COLLECTIONS["data"]["files"]}
+    named = set(re.findall(r"\*\*(.+?)\*\*", BROWSER_GUIDE))
+    assert {"News items", "Pages", "Pages in Spanish", "Members, team and figures", "Member networks", "Our Team", "Figures and contact"} <= named & labels
+    assert f"New {COLLECTIONS['news']['label_singular']}" in named
+    steps = [f"**{step}**" for step in (SAVE, STATUS, READY, PUBLISH, PUBLISH_NOW)]
+    positions = [BROWSER_GUIDE.index(step) for step in steps]
+    assert positions == sorted(positions)  # in the order the end-to-end test clicks them
 
 
 # --- Decap's files are the pinned package's ----------------------------------------------------
@@ -255,14 +276,22 @@ def wait_for(backend, seconds=20):
             time.sleep(0.2)
 
 
-def publish(tab):
-    """Save, set the status to Ready and publish, as an editor does."""
-    tab.get_by_role("button", name="Save", exact=True).click()
-    tab.get_by_role("button", name="Status: Draft").click()
-    tab.get_by_role("menuitem", name="Ready").click()
-    tab.get_by_role("button", name="Publish", exact=True).click()
-    tab.get_by_role("menuitem", name="Publish now").click()
-    tab.get_by_text("Entry published").wait_for()
+# EDITING.md's steps, "From your browser": the button, the choice in its menu.
+SAVE, STATUS, READY, PUBLISH, PUBLISH_NOW = "Save", "Status: Draft", "Ready", "Publish", "Publish now"
+
+
+def publish(tab, repository, seconds=60):
+    """Save, set the status to Ready and publish, as an editor does; wait until decap-server has merged
+    the change's branch (cms/…) into main and deleted it."""
+    tab.get_by_role("button", name=SAVE, exact=True).click()
+    tab.get_by_role("button", name=STATUS).click()
+    tab.get_by_role("menuitem", name=READY).click()
+    tab.get_by_role("button", name=PUBLISH, exact=True).click()
+    tab.get_by_role("menuitem", name=PUBLISH_NOW).click()
+    deadline = time.monotonic() + seconds
+    while git(repository, "branch", "--list", "cms/*").strip():
+        assert time.monotonic() < deadline, "the change was not published"
+        time.sleep(0.2)
 
 
 def text_of(page):
@@ -290,7 +319,7 @@ def test_a_news_item_written_in_the_editor_is_checked_and_built(editor, tmp_path
     tab.get_by_label("Summary (optional)", exact=True).fill("One sentence about the sample.")
     tab.locator("[contenteditable=true]").first.click()
     tab.keyboard.type("The first paragraph of the sample.")
-    publish(tab)
+    publish(tab, repository)
     assert (repository / NEWS_FILE).read_text(encoding="utf-8") == (
         "Title: Sample headline from the web editor\n"
         "Date: 2026-03-02 10:30\n"
@@ -315,7 +344,7 @@ def test_a_member_changed_in_the_editor_changes_members_yaml_and_nothing_else(ed
     tab.goto(tab.url.split("#")[0] + "#/collections/data/entries/members")
     tab.reload()  # a hash alone keeps the last entry's state
     tab.get_by_label("Description (optional)", exact=True).nth(kipp).fill("A sample description of the network.")
-    publish(tab)
+    publish(tab, repository)
     after = yaml.safe_load((repository / "content/data/members.yaml").read_text(encoding="utf-8"))
     before["members"][kipp]["description"] = "A sample description of the network."
     assert after == before

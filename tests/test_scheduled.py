@@ -3,6 +3,7 @@ no part of a production build until that date and time, in the site's time zone;
 it marked "Scheduled for <date>". The clock is the NOW setting, fixed here."""
 
 import gzip
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,16 +14,8 @@ from laceps import PROJECT_ROOT, site
 from laceps.plugins.scheduled import build_time
 from tests.content_copy import build, copy_content
 
-# 9 in the morning in Los Angeles (TIMEZONE): 17:00 UTC.
-SCHEDULED_ITEM = """\
-Title: A sample scheduled press release
-Date: 2030-01-15 09:00
-Category: Press Releases
-Source: LACEPS
-Summary: A sample summary of the scheduled release.
-
-The text of a sample scheduled release.
-"""
+# EDITING.md's example, "Schedule a news item": 9 in the morning in Los Angeles (TIMEZONE), 17:00 UTC.
+SCHEDULED_ITEM = re.search(r"<!-- scheduled-example[^>]*-->\n```markdown\n(.*?)```", (PROJECT_ROOT / "EDITING.md").read_text(encoding="utf-8"), re.DOTALL)[1]
 # A coverage link and no text: listed only, never a page of its own.
 SCHEDULED_LINK = """\
 Title: A sample scheduled coverage
