@@ -74,22 +74,36 @@ class ReaderCaches:
 
 
 class PromptPagefindService(PagefindService):
-    """Pagefind's service, its answers read as they come: the library's own reader (pagefind 1.5.2)
-    sleeps a tenth of a second before each one, so 1,000 pages took 100 s instead of 2."""
+    """Pagefind's service, its answers read as they come. The library's own reader (pagefind 1.5.2)
+    sleeps a tenth of a second before each answer (1,000 pages took 100 s instead of 2), and reads
+    at most 2 MiB at a time, less than the whole index that `get_files` answers with."""
 
     async def _wait_for_responses(self):
-        while True:
-            response = json.loads(base64.b64decode((await self._backend.stdout.readuntil(b","))[:-1]))
-            payload = response["payload"]
-            # An answer to a message the service could not read names it in original_message.
-            message_id = response.get("message_id") or json.loads(payload.get("original_message") or "{}").get("message_id")
-            future = self._responses.get(message_id)
-            if future is None or future.done():
-                continue
-            if payload["type"] == "Error":
-                future.set_exception(RuntimeError(f"Pagefind: {payload['message']}"))
-            else:
-                future.set_result(payload)
+        pending = bytearray()
+        while chunk := await self._backend.stdout.read(1 << 20):
+            start = len(pending)
+            pending += chunk
+            while (end := pending.find(b",", start)) >= 0:
+                self.answer(json.loads(base64.b64decode(pending[:end])))
+                del pending[: end + 1]
+                start = 0
+
+    def answer(self, response):
+        payload = response["payload"]
+        # An answer to a message the service could not read names it in original_message.
+        message_id = response.get("message_id") or json.loads(payload.get("original_message") or "{}").get("message_id")
+        future = self._responses.get(message_id)
+        if future is None or future.done():
+            return
+        if payload["type"] == "Error":
+            future.set_exception(RuntimeError(f"Pagefind: {payload['message']}"))
+        else:
+            future.set_result(payload)
+
+    async def close(self):
+        self._backend.stdin.close()  # the service stops once its input ends
+        await self._backend.wait()
+        self._poll_task.cancel()
 
 
 class SearchIndex:
@@ -119,13 +133,19 @@ class SearchIndex:
             self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=relative), self.loop))
 
     def write(self, folder=None):
+        """Write the index into `folder` (the site's pagefind/). The files come in the answer: the
+        service's own writing goes on after it answers, so a file read then may be half written."""
         for added in self.pending:
             added.result()
         folder = Path(folder or self.output / "pagefind")
-        self.wait(self.index.write_files(output_path=str(folder)))
-        # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
-        entry = folder / "pagefind-entry.json"
-        entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True, ensure_ascii=False), encoding="utf-8")
+        for file in self.wait(self.index.get_files()):
+            path = folder / file["path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            content = file["content"]
+            if file["path"] == "pagefind-entry.json":
+                # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
+                content = json.dumps(json.loads(content), sort_keys=True, ensure_ascii=False).encode()
+            path.write_bytes(content)
 
     def close(self):
         self.wait(self.service.close())

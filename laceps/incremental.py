@@ -128,7 +128,7 @@ class RememberedTemplate:
         return digest.digest()
 
     def render(self, localcontext):
-        path = os.path.join(localcontext["OUTPUT_PATH"], localcontext["output_file"])
+        path = os.path.abspath(os.path.join(localcontext["OUTPUT_PATH"], localcontext["output_file"]))
         last = self.renders.pages.get(path)
         if last and os.path.exists(path) and self.inputs(last[0], localcontext) == last[1]:
             return last[3]
@@ -215,8 +215,10 @@ class ResidentBuild:
 
     def remove_unused(self, started):
         """Delete what this build did not write: pages no more, and files that no page names."""
-        named = set().union(*(files for _, _, files, _ in self.renders.pages.values()))
         written = {os.path.abspath(path) for path in self.written}
+        for gone in set(self.renders.pages) - written:
+            del self.renders.pages[gone]  # a page no more, whose files are no longer needed for it
+        named = set().union(*(files for _, _, files, _ in self.renders.pages.values()))
         search = self.output / "pagefind"
         for folder, _, files in os.walk(self.output, topdown=False):
             if Path(folder) == search or search in Path(folder).parents:
