@@ -7,12 +7,14 @@ its address, size and alt text for the Open Graph and Twitter tags.
 
 A card is named and cached by everything that draws it: its text, language, the font, the
 wordmark and GENERATOR_VERSION. The cache lives in the build's cache folder, so a rebuild draws
-only cards whose inputs changed and copies the others.
+only cards whose inputs changed and links the others into the output. What every card shares (the
+wordmark, the band, the palette) is drawn once per build process.
 
 Pillow cannot read SVG, so `outline_mask` fills the wordmark's paths itself: the wordmark
 (laceps.brand) is written with absolute M, L, H, V, Q, C and Z commands only, filled even-odd.
 """
 
+import collections
 import functools
 import hashlib
 import json
@@ -25,7 +27,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import pass_context
 from pelican import signals
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont
 
 # Bump when the drawing changes: every card is drawn again.
 GENERATOR_VERSION = 1
@@ -38,7 +40,8 @@ LAYOUT = {
     "title_sizes": (72, 64, 56, 48),  # the largest at which the title fits is used
     "band_height": 96,
     "band_text_size": 28,
-    "colours_in_file": 48,
+    "backdrop_colours": 40,  # the palette: this many for the backdrop, then the title's shades
+    "title_shades": 16,
     "colours": {
         "paper": "#fbf8f2", "ink": "#1b2430", "accent": "#f3b61f", "band": "#07325a", "band_text": "#ffffff",
     },
@@ -148,19 +151,23 @@ def lines_that_fit(text, font, width, max_lines):
     return lines
 
 
+# A font file as it is now: caches keyed by it load the file again once it changes.
+FontFile = collections.namedtuple("FontFile", "path digest")
+
+
 @functools.cache
-def font_at(path, size):
-    return ImageFont.truetype(path, size)
+def font_at(font, size):
+    return ImageFont.truetype(font.path, size)
 
 
 def line_height(font):
     return round(font.size * 1.18)
 
 
-def title_lines(text, font_path, width, height):
+def title_lines(text, font_file, width, height):
     """The title at the largest size whose lines fit the box; at the smallest, cut with an ellipsis."""
     for size in LAYOUT["title_sizes"]:
-        font = font_at(font_path, size)
+        font = font_at(font_file, size)
         lines = lines_that_fit(text, font, width, height // line_height(font))
         if lines is not None:
             return font, lines
@@ -171,8 +178,11 @@ def title_lines(text, font_path, width, height):
     return font, kept
 
 
-def draw_card(title, band, size, font_path, wordmark_svg):
-    """The card as an RGB image: the wordmark, the title, and a band with the site's name and domain."""
+@functools.cache
+def backdrop(band, size, font_file, wordmark_svg):
+    """What every card shares, drawn once: the sunny rule, the wordmark, and the band with the
+    site's name and domain. Also the palette of every card: the backdrop's colours, then a ramp
+    from paper to ink for the title's letters and their soft edges."""
     colours, margin = LAYOUT["colours"], LAYOUT["margin"]
     width, height = size
     card = Image.new("RGB", size, colours["paper"])
@@ -180,18 +190,36 @@ def draw_card(title, band, size, font_path, wordmark_svg):
     draw.rectangle((0, 0, width, LAYOUT["rule"]), fill=colours["accent"])
     mark = wordmark_image(wordmark_svg, LAYOUT["wordmark_height"])
     card.paste(mark, (margin, margin), mark)
-    top = margin + LAYOUT["wordmark_height"] + LAYOUT["gap"]
     band_top = height - LAYOUT["band_height"]
-    font, lines = title_lines(title, font_path, width - 2 * margin, band_top - LAYOUT["gap"] - top)
-    for number, line in enumerate(lines):
-        draw.text((margin, top + number * line_height(font)), line, font=font, fill=colours["ink"])
     draw.rectangle((0, band_top, width, height), fill=colours["band"])
-    band_font = font_at(font_path, LAYOUT["band_text_size"])
+    band_font = font_at(font_file, LAYOUT["band_text_size"])
     middle = band_top + LAYOUT["band_height"] // 2
     draw.text((margin, middle), band[0], font=band_font, fill=colours["band_text"], anchor="lm")
     if band[1]:
         draw.text((width - margin, middle), band[1], font=band_font, fill=colours["accent"], anchor="rm")
-    return card
+    shared = card.quantize(colors=LAYOUT["backdrop_colours"], method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    paper, ink = ImageColor.getrgb(colours["paper"]), ImageColor.getrgb(colours["ink"])
+    steps = LAYOUT["title_shades"]
+    ramp = [round(p + (i - p) * step / (steps - 1)) for step in range(steps) for p, i in zip(paper, ink)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(shared.getpalette()[: 3 * LAYOUT["backdrop_colours"]] + ramp)
+    return card, palette
+
+
+def draw_card(title, band, size, font_file, wordmark_svg):
+    """The card as a palette image: the backdrop with the title in the space between wordmark and band."""
+    card, palette = backdrop(band, size, font_file, wordmark_svg)
+    card = card.copy()
+    margin = LAYOUT["margin"]
+    top = margin + LAYOUT["wordmark_height"] + LAYOUT["gap"]
+    bottom = size[1] - LAYOUT["band_height"] - LAYOUT["gap"]
+    font, lines = title_lines(title, font_file, size[0] - 2 * margin, bottom - top)
+    draw = ImageDraw.Draw(card)
+    for number, line in enumerate(lines):
+        draw.text((margin, top + number * line_height(font)), line, font=font, fill=LAYOUT["colours"]["ink"])
+    # A few flat colours and the letters' soft edges: a fixed palette keeps the file small, and
+    # is quicker than finding one for each card.
+    return card.quantize(palette=palette, dither=Image.Dither.NONE)
 
 
 def card_file(settings, title, lang):
@@ -200,17 +228,16 @@ def card_file(settings, title, lang):
     theme = Path(settings["THEME"])
     font_path, wordmark_path = theme / spec["font"], theme / spec["wordmark"]
     band = (settings["SITENAME"], urlsplit(settings["SITEURL"]).netloc)
-    inputs = [GENERATOR_VERSION, LAYOUT, spec["size"], title, lang, band, file_digest(font_path), file_digest(wordmark_path)]
+    font = FontFile(str(font_path), file_digest(font_path))
+    inputs = [GENERATOR_VERSION, LAYOUT, spec["size"], title, lang, band, font.digest, file_digest(wordmark_path)]
     key = hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode()).hexdigest()[:16]
-    name = f"{key}.png"
+    name = f"card.{key}.png"  # a hash between dots: publishing lets the CDN keep it for a year
     cached = Path(settings["CACHE_PATH"]) / "share-cards" / name
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        card = draw_card(title, band, spec["size"], str(font_path), wordmark_path.read_text(encoding="utf-8"))
-        # A few flat colours and the letters' soft edges: a palette keeps the file small.
-        small = card.quantize(colors=LAYOUT["colours_in_file"], method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        card = draw_card(title, band, spec["size"], font, wordmark_path.read_text(encoding="utf-8"))
         partial = cached.with_suffix(".part")
-        small.save(partial, "PNG")
+        card.save(partial, "PNG")
         partial.replace(cached)  # never half a file in the cache, should the build stop
     return name, cached
 
