@@ -77,7 +77,7 @@ HEADER_FIELDS = {
         "hint": "The https:// address of the coverage on another website. Leave it empty for an item with only its own text.",
         "pattern": ["^https://", "Paste the whole address from the browser, starting with https://"],
     },
-    "lang": {"label": "Language", "widget": "select", "hint": "Spanish for an item written in Spanish; empty means English."},
+    "lang": {"label": "Language", "widget": "select", "hint": "Español for an item written in Spanish; empty means English."},
     "summary": {
         "label": "Summary",
         "widget": "string",
