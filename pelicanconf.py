@@ -260,6 +260,7 @@ SEARCH_INDEX_FOLDER = "pagefind"  # Pagefind's index (its default folder), writt
 OUTPUT_PATH = "output"
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
+GZIP_CACHE = False  # read on every build: unzipping the content cache took longer than reading it whole
 CACHE_PATH = "cache"  # laceps.site.build keys it by the settings and plugins
 DELETE_OUTPUT_DIRECTORY = False
 # After the build, every link of its pages must lead to a page, file or #fragment

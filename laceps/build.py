@@ -19,6 +19,7 @@ import threading
 import traceback
 from pathlib import Path
 
+from jinja2 import FileSystemBytecodeCache
 from pagefind.service import PagefindService
 from pelican import Pelican, signals
 from pelican.log import FatalLogger, LimitFilter
@@ -46,6 +47,11 @@ def settings_for(settings_file, content, output, extra):
         sys.modules.pop(name, None)
     override = {"PATH": str(Path(content).resolve()), "OUTPUT_PATH": str(Path(output).resolve()), **extra}
     settings = read_settings(str(settings_file), override=override)
+    # Each template compiled once, not once per language and build: Jinja keeps the code of each in
+    # the cache folder, checked against the template's source.
+    templates = Path(settings["CACHE_PATH"]) / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    settings["JINJA_ENVIRONMENT"] = {**settings["JINJA_ENVIRONMENT"], "bytecode_cache": FileSystemBytecodeCache(str(templates))}
     for overrides in settings["I18N_SUBSITES"].values():
         # Every language reads through the main site's content cache (see ReaderCaches).
         overrides.update(CACHE_PATH=settings["CACHE_PATH"], LOAD_CONTENT_CACHE=False, CACHE_CONTENT=False)
@@ -183,16 +189,18 @@ def connected(signal, receiver):
         signal.disconnect(receiver)
 
 
-def run(settings_file, content, output, extra, stream, caches=None, search=True, during=None):
-    """Build the site; messages go to `stream`. Raise Failed with what was printed on any problem.
+def run(settings_file, content, output, extra, capture=False, caches=None, search=True, during=None):
+    """Build the site, its messages printed as Pelican's command prints them (Pelican's on standard
+    output, the content problems on standard error), or with capture, only kept. Raise Failed with
+    what was printed on any problem.
 
     caches: a ReaderCaches kept by the caller across builds (laceps.incremental); search: index
     the pages as they are written; during(settings): a context manager the run happens in.
     """
     compile_catalogs()
     printed = io.StringIO()
-    tee = Tee(stream, printed)
-    with pelican_logging(tee), contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee), contextlib.ExitStack() as stack:
+    out, err = (printed, printed) if capture else (Tee(sys.stdout, printed), Tee(sys.stderr, printed))
+    with pelican_logging(out), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.ExitStack() as stack:
         try:
             settings = settings_for(settings_file, content, output, extra)
             stack.enter_context((caches or ReaderCaches()).shared())
@@ -216,7 +224,7 @@ class Tee(io.TextIOBase):
     """Text written to several streams at once."""
 
     def __init__(self, *streams):
-        self.streams = [stream for stream in streams if stream is not None]
+        self.streams = streams
 
     def write(self, text):
         for stream in self.streams:

@@ -180,7 +180,7 @@ class ResidentBuild:
         started = time.time() - SETTLE_SECONDS
         self.written = []
         try:
-            pipeline.run(self.settings_file, self.content, self.output, self.extra, stream=None,
+            pipeline.run(self.settings_file, self.content, self.output, self.extra, capture=True,
                          caches=self.caches, search=False, during=self.remembering)
         except pipeline.Failed:
             self.renders.clear()  # a page's last render may not have been written

@@ -167,6 +167,7 @@ def broken_links(root, site_url):
     root = Path(root)
     site = urlsplit(site_url)
     ids = {}  # file -> the ids it has, read once
+    served = {}  # site path -> the file that serves it, or None: most links are on every page
     checked, problems = 0, []
     for page in sorted(root.rglob("*.html")):
         own = page.relative_to(root).as_posix()
@@ -178,9 +179,12 @@ def broken_links(root, site_url):
             if element.tag == "meta" or (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
                 continue
             path = unquote(parts.path)[len(site.path):] if parts.path.startswith(site.path) else None
-            target = served_file(root, path) if path is not None else None
+            if path not in served:
+                target = served_file(root, path) if path is not None else None
+                served[path] = target if target is not None and target.is_file() else None
+            target = served[path]
             checked += 1
-            if target is None or not target.is_file():
+            if target is None:
                 problems.append(f"/{page_address(own)}: the link to {address} leads to no page or file of the site")
             elif parts.fragment:
                 if target not in ids:

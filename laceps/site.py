@@ -63,7 +63,7 @@ def run_build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None,
     """build(), its messages either printed as they come or, with capture, kept in BuildFailed.log."""
     extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
     try:
-        built = pipeline.run(settings, content, output, extra, stream=None if capture else sys.stderr)
+        built = pipeline.run(settings, content, output, extra, capture=capture)
     except pipeline.Failed as failure:
         raise BuildFailed("the build failed; the messages above say why", log=failure.log) from None
     check_built_links(Path(output), built, capture)
