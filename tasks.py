@@ -1,21 +1,27 @@
 """Commands for the LACEPS website. `invoke --list` shows them; each calls one function in laceps."""
 
+import importlib
 import os
 import sys
 
 from invoke import task
 from invoke.exceptions import Exit
 
-from laceps import audit as auditing
-from laceps import bench as benchmark
-from laceps import cms as editor
-from laceps import hosting
-from laceps import link_report
-from laceps import preview as previews
-from laceps import publish as publishing
-from laceps import scaffold, site
-from laceps import spelling as spellcheck
-from laceps import translations as catalogs
+
+class Lazy:
+    """A module of laceps imported when a task first uses it: every command loaded them all, boto3
+    and the spelling lists too, a second and 35 MB before `invoke preview` could start building."""
+
+    def __init__(self, name):
+        self.name = f"laceps.{name}"
+
+    def __getattr__(self, attribute):
+        return getattr(importlib.import_module(self.name), attribute)
+
+
+auditing, benchmark, editor, hosting = Lazy("audit"), Lazy("bench"), Lazy("cms"), Lazy("hosting")
+link_report, previews, publishing, scaffold = Lazy("link_report"), Lazy("preview"), Lazy("publish"), Lazy("scaffold")
+site, spellcheck, catalogs = Lazy("site"), Lazy("spelling"), Lazy("translations")
 
 
 @task

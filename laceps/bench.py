@@ -1,20 +1,29 @@
-"""`invoke bench`: how long builds take as the news grows, against stock Pelican.
+"""`invoke bench`: how long builds take, and how much memory, as the news grows, against stock Pelican.
 
-Synthetic sites with 1,000 and 5,000 news items are generated in a temporary folder (never in
-content/), with our pages and data so the theme and plugins have what they need. Each is built
-with our settings, theme and plugins (publishconf.py), and with stock Pelican: its default
-theme, no plugins, typogrify on, on the same items. Timed: a full build from nothing, and a
-rebuild after editing one item with the content cache warm. Medians of several runs.
+Each size gets a copy of the project in a temporary folder (never this checkout) whose news are
+synthetic items with realistic bodies (about 400 words: headings, paragraphs, links, a list).
+Ours is timed as an editor or CI runs it, `invoke preview` (English, Spanish and search) in that
+copy: a full build after `invoke clean`, then a rebuild after editing one item, caches warm.
+Stock is plain `pelican` 4.12 on the same items: its default theme, no plugins, typogrify and the
+content cache on, one language. Runs alternate (ours, stock, ours, stock…) so that other load on
+the machine falls on both; the table shows medians. Memory is read from /proc while each build
+runs: the peak of the build's own process, the peak of its helper processes (Pagefind), and
+the peak of their sum.
 """
 
+import os
+import random
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from laceps import site
+from laceps import PROJECT_ROOT
 
 STOCK_SETTINGS = """\
 # Stock Pelican: its default theme (notmyidea), no plugins, typogrify on, the same news items.
@@ -27,80 +36,192 @@ PLUGINS = []
 TYPOGRIFY = True
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
-"""
-
-ITEM = """\
-Title: Synthetic news item {number}: "students" and families -- working together
-Date: {date}
-Category: {section}
-Source: Member network {network}
-Summary: Item {number} of a synthetic site, made to time the build.
-
-Families and schools across Los Angeles... working together for "every" student.
-
-A second paragraph, with *emphasis* and a [link](https://example.org/{number}).
+CACHE_PATH = "stock-cache"  # cache/ is ours
 """
 SECTIONS = ("News Stories", "Press Releases", "Opinion Editorials")
 FIRST_DATE = date(2000, 1, 1)
+SPANISH_EVERY = 10  # one item in ten is in Spanish, as on the real site
+WORDS = (
+    "students families schools teachers charter public learning community Los Angeles district "
+    "graduates college scholarship program network classroom reading math science support "
+    "parents leaders policy funding campus results year summer opportunity coalition education "
+    "achievement equity access counselors mentors neighborhood board state report award"
+).split()
+PALABRAS = (
+    "estudiantes familias escuelas maestros públicas aprendizaje comunidad distrito graduados "
+    "universidad beca programa red aula lectura matemáticas ciencia apoyo padres líderes "
+    "política fondos resultados año verano oportunidad coalición educación logros equidad"
+).split()
+MEMORY_POLL_SECONDS = 0.02
 
 
-def write_synthetic_content(folder, items):
-    """Our pages and data plus `items` news items (each with a body, so each gets its own page)."""
-    shutil.copytree(site.CONTENT, folder, ignore=lambda where, names: ["news"] if Path(where) == site.CONTENT else [])
-    news = folder / "news"
-    news.mkdir()
+def sentence(rng, words, count):
+    text = " ".join(rng.choice(words) for _ in range(count))
+    return text[0].upper() + text[1:] + "."
+
+
+def paragraph(rng, words, number):
+    """About 70 words, with a link, emphasis, a quotation and a dash for typogrify."""
+    parts = [sentence(rng, words, rng.randint(8, 16)) for _ in range(5)]
+    parts.insert(1, f'"{sentence(rng, words, 6)}" -- said *{rng.choice(words)}* {rng.choice(words)}...')
+    parts.insert(3, f"See [the {rng.choice(words)} report](https://example.org/reports/{number}/{rng.randint(1, 99)}).")
+    return " ".join(parts)
+
+
+def body(rng, words, number):
+    """About 400 words: two headed sections of paragraphs, and a list."""
+    blocks = [paragraph(rng, words, number)]
+    for _ in range(2):
+        blocks.append(f"## {sentence(rng, words, 4)[:-1]}")
+        blocks += [paragraph(rng, words, number) for _ in range(2)]
+    blocks.append("\n".join(f"- {sentence(rng, words, rng.randint(4, 9))}" for _ in range(4)))
+    return "\n\n".join(blocks)
+
+
+def news_item(number):
+    rng = random.Random(number)
+    spanish = number % SPANISH_EVERY == SPANISH_EVERY - 1
+    words = PALABRAS if spanish else WORDS
+    lines = [
+        f"Title: {'Noticia' if spanish else 'News item'} {number}: {sentence(rng, words, 6)[:-1]}",
+        f"Date: {FIRST_DATE + timedelta(days=number)}",
+        f"Category: {SECTIONS[number % len(SECTIONS)]}",
+        f"Source: Member network {number % 9}",
+        f"Summary: {sentence(rng, words, 14)}",
+        *(["Lang: es"] if spanish else []),
+    ]
+    return "\n".join(lines) + "\n\n" + body(rng, words, number) + "\n"
+
+
+def project_copy(folder, items):
+    """This project's files (tracked, and new ones not ignored), its news replaced by `items` synthetic items."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    for name in filter(None, set(listed.stdout.split("\0"))):
+        source = PROJECT_ROOT / name
+        if source.is_file() and not name.startswith("content/news/"):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    news = folder / "content" / "news"
+    news.mkdir(parents=True, exist_ok=True)
     for number in range(items):
-        day = FIRST_DATE + timedelta(days=number)
-        text = ITEM.format(number=number, date=day, section=SECTIONS[number % 3], network=number % 9)
-        (news / f"{day}-item-{number}.md").write_text(text, encoding="utf-8")
+        (news / f"{FIRST_DATE + timedelta(days=number)}-item-{number}.md").write_text(news_item(number), encoding="utf-8")
+    (folder / "stockconf.py").write_text(STOCK_SETTINGS, encoding="utf-8")
     return folder
 
 
-def edit_one_item(content):
-    item = sorted((content / "news").glob("*.md"))[0]
+def edit_one_item(folder):
+    item = sorted((folder / "content" / "news").glob("*.md"))[0]
     with item.open("a", encoding="utf-8") as file:
         file.write("\nA sentence added by the benchmark.\n")
 
 
-def timed_builds(settings, content, work, runs):
-    """Seconds for a full build from nothing, and for a rebuild after one edit: a list of each."""
-    full, rebuild = [], []
-    for run in range(runs):
-        output, cache = work / f"output-{run}", work / f"cache-{run}"
-        extra = {"CACHE_PATH": str(cache)}
-        started = time.perf_counter()
-        site.build(settings=settings, output=output, content=content, extra=extra, quiet=True)
-        full.append(time.perf_counter() - started)
-        edit_one_item(content)
-        started = time.perf_counter()
-        site.build(settings=settings, output=output, content=content, extra=extra, quiet=True)
-        rebuild.append(time.perf_counter() - started)
-        shutil.rmtree(output)
-        shutil.rmtree(cache)
-    return {"full build": statistics.median(full), "rebuild": statistics.median(rebuild)}
+def descendants(pid):
+    """The process ids started by `pid`, at any depth (Linux /proc)."""
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            for task in os.listdir(f"/proc/{parent}/task"):
+                with open(f"/proc/{parent}/task/{task}/children") as children:
+                    kids = [int(kid) for kid in children.read().split()]
+                found += kids
+                pending += kids
+        except OSError:
+            continue  # ended meanwhile
+    return found
+
+
+def memory_kib(pid):
+    """(resident now, resident peak) of a process in KiB, or None once it has ended."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            fields = dict(line.split(":", 1) for line in status)
+        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+    except (OSError, KeyError):
+        return None
+
+
+def measured(command, cwd):
+    """Run a build; its seconds and peak memory in MB: its own process, its helpers, and both at once."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peaks = {"own": 0, "helpers": 0, "whole": 0}
+
+    def sample():
+        while process.poll() is None:
+            own = memory_kib(process.pid)
+            helpers = [reading for reading in map(memory_kib, descendants(process.pid)) if reading]
+            if own:
+                peaks["own"] = max(peaks["own"], own[1])
+                peaks["whole"] = max(peaks["whole"], own[0] + sum(now for now, _ in helpers))
+            peaks["helpers"] = max([peaks["helpers"], *(peak for _, peak in helpers)])
+            time.sleep(MEMORY_POLL_SECONDS)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    log = process.communicate()[0]
+    seconds = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{log}")
+    return {"seconds": seconds, **{name: kib / 1024 for name, kib in peaks.items()}}
+
+
+def ours(folder):
+    return measured([sys.executable, "-m", "invoke", "preview"], folder)
+
+
+def stock(folder):
+    return measured([sys.executable, "-m", "pelican", "content", "--settings", "stockconf.py", "--output", "stock-output"], folder)
+
+
+def clean_stock(folder):
+    for name in ("stock-output", "stock-cache"):
+        shutil.rmtree(folder / name, ignore_errors=True)
+
+
+def measure_size(folder, runs):
+    """{(build, kind): [measurements]} for build in ours/stock, kind in full/rebuild; runs interleaved."""
+    results = {}
+    for _ in range(runs):
+        subprocess.run([sys.executable, "-m", "invoke", "clean"], cwd=folder, check=True)
+        results.setdefault(("ours", "full"), []).append(ours(folder))
+        clean_stock(folder)
+        results.setdefault(("stock", "full"), []).append(stock(folder))
+        edit_one_item(folder)
+        results.setdefault(("ours", "rebuild"), []).append(ours(folder))
+        results.setdefault(("stock", "rebuild"), []).append(stock(folder))
+    return results
+
+
+def median(measurements, key):
+    return statistics.median(measurement[key] for measurement in measurements)
 
 
 def run(sizes=(1000, 5000), runs=3):
     rows = []
-    with tempfile.TemporaryDirectory(prefix="laceps-bench-") as folder:
-        work = Path(folder)
-        stock_settings = work / "stockconf.py"
-        stock_settings.write_text(STOCK_SETTINGS, encoding="utf-8")
-        for items in sizes:
-            print(f"{items} items: building {runs} times each with our theme and with stock Pelican…", flush=True)
-            content = write_synthetic_content(work / f"content-{items}", items)
-            ours = timed_builds(site.PRODUCTION_SETTINGS, content, work, runs)
-            stock = timed_builds(stock_settings, content, work, runs)
-            rows += [(items, kind, ours[kind], stock[kind]) for kind in ours]
-            shutil.rmtree(content)
+    for items in sizes:
+        print(f"{items} items: {runs} interleaved runs of our invoke preview and of stock pelican…", flush=True)
+        with tempfile.TemporaryDirectory(prefix="laceps-bench-") as work:
+            results = measure_size(project_copy(Path(work), items), runs)
+        rows += [(items, kind, results[("ours", kind)], results[("stock", kind)]) for kind in ("full", "rebuild")]
     print_table(rows, runs)
 
 
 def print_table(rows, runs):
-    print(f"\nMedians of {runs} runs (seconds; per item in milliseconds)")
-    print(f"{'items':>6}  {'build':<10}  {'ours':>7}  {'stock':>7}  {'ours/stock':>10}  {'ours/item':>9}  {'stock/item':>10}")
-    for items, kind, ours, stock in rows:
-        print(
-            f"{items:>6}  {kind:<10}  {ours:>7.2f}  {stock:>7.2f}  {ours / stock:>10.2f}"
-            f"  {ours / items * 1000:>9.2f}  {stock / items * 1000:>10.2f}"
+    print(f"\nMedians of {runs} interleaved runs. Time in seconds; peak memory in MB "
+          f"(the build's own process; Pagefind's; ours all at once; stock's one process). Load average now: "
+          f"{os.getloadavg()[0]:.2f}")
+    header = ("items", "build", "ours s", "stock s", "ours/stock", "ours MB", "Pagefind MB", "ours, all MB", "stock MB", "ours/stock MB")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for items, kind, ours_runs, stock_runs in rows:
+        ours_s, stock_s = median(ours_runs, "seconds"), median(stock_runs, "seconds")
+        ours_mb, stock_mb = median(ours_runs, "own"), median(stock_runs, "own")
+        cells = (
+            f"{items:,}", kind, f"{ours_s:.2f}", f"{stock_s:.2f}", f"{ours_s / stock_s:.2f}",
+            f"{ours_mb:.0f}", f"{median(ours_runs, 'helpers'):.0f}", f"{median(ours_runs, 'whole'):.0f}",
+            f"{stock_mb:.0f}", f"{ours_mb / stock_mb:.2f}",
         )
+        print("| " + " | ".join(cells) + " |")
