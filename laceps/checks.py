@@ -687,6 +687,8 @@ def owned_outputs(settings):
         settings["THEME_STATIC_DIR"]: "the theme's files (THEME_STATIC_DIR)",
         settings["IMAGES"]["output"]: "the images (IMAGES)",
         settings["SEARCH_INDEX_FOLDER"]: "the search index (SEARCH_INDEX_FOLDER)",
+        settings["SHARE_CARDS"]["output"]: "the share cards (SHARE_CARDS)",
+        os.path.dirname(settings["ADMIN_SAVE_AS"]): "the web editor's files (ADMIN_SAVE_AS)",
         **{lang: "the site in that language (I18N_SUBSITES)" for lang in settings["I18N_SUBSITES"]},
         **{folder: "the static files (STATIC_PATHS)" for folder in settings["STATIC_PATHS"]},
     }

@@ -40,7 +40,7 @@ FILL IN — write the page here. Leave a blank line between paragraphs; start a 
 # The fields of a new data entry after its name, in the order the data file's comments give.
 ENTRIES = {
     "members.yaml": {
-        "description": "FILL IN — one or two sentences about the network",
+        "description": "FILL IN — one or two sentences about the network, or delete this line",
         "website": "FILL IN — its https:// address, or delete this line",
     },
     "team.yaml": {

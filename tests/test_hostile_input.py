@@ -155,6 +155,8 @@ CASES = {
                            f'{PAGE}:2: this page would be written to "images/photo.jpg", which the build writes for the images', False),
     "Save_as in pagefind/": (write(PAGE, page("Save_as: pagefind/pagefind.js")),
                              f'{PAGE}:2: this page would be written to "pagefind/pagefind.js", which the build writes for the search index', False),
+    "Save_as in share-cards/": (write(PAGE, page("Save_as: share-cards/home.png")),
+                                f'{PAGE}:2: this page would be written to "share-cards/home.png", which the build writes for the share cards', False),
     "Save_as the favicon": (write(PAGE, page("Save_as: favicon.svg")),
                             f'{PAGE}:2: this page would be written to "favicon.svg", which the build writes for content/extra/favicon.svg', False),
     "Save_as a news section": (write(PAGE, page("Save_as: news/press-releases/index.html")),

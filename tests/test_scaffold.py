@@ -110,7 +110,7 @@ def test_a_member_is_appended_and_the_comments_are_kept(content):
     after = (content / "data/members.yaml").read_text()
     assert after == before + (
         "  - name: Example Charter Network\n"
-        "    description: FILL IN — one or two sentences about the network\n"
+        "    description: FILL IN — one or two sentences about the network, or delete this line\n"
         "    website: FILL IN — its https:// address, or delete this line\n"
         '    # Optional: to use a line below, delete its "# " (upload the logo into content/images/members/ first).\n'
         "    # logo: images/members/example-charter-network.png\n"
