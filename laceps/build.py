@@ -10,6 +10,7 @@ its own content cache: here the languages share one, in memory); and a separate 
 
 import asyncio
 import base64
+import collections
 import contextlib
 import io
 import json
@@ -29,6 +30,8 @@ from pelican.settings import read_settings
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
+# Pages sent to Pagefind and not yet indexed: more would only wait in memory (65 MB at 5,000 items).
+IN_FLIGHT = 32
 
 
 class Failed(Exception):
@@ -123,7 +126,7 @@ class SearchIndex:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.index = self.wait(self.start())
-        self.pending = []
+        self.pending = collections.deque()
 
     async def start(self):
         self.service = await PromptPagefindService().launch()
@@ -136,6 +139,8 @@ class SearchIndex:
         if path.endswith(".html"):
             relative = Path(path).resolve().relative_to(self.output).as_posix()
             page = Path(path).read_text(encoding="utf-8")
+            if len(self.pending) >= IN_FLIGHT:
+                self.pending.popleft().result()
             self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=relative), self.loop))
 
     def write(self, folder=None):
