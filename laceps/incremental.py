@@ -70,6 +70,8 @@ class Digests:
                 if name not in NOT_RENDERED:
                     digest.update(name.encode())
                     digest.update(value_source(field) if nested and isinstance(field, Content) else self.of(field, nested=True))
+            if "{" in (value._content or ""):  # {filename} links: their text is the other content's URL
+                digest.update(self.addresses(value._context))
         elif isinstance(value, dict):
             for name, field in value.items():
                 digest.update(self.of(name) + self.of(field, nested))
@@ -86,6 +88,15 @@ class Digests:
         else:
             digest.update(repr(value).encode())  # an address in it only costs a render
         return digest.digest()
+
+
+    def addresses(self, context):
+        """The URL of every content and static file, which intrasite links are written with."""
+        key = ("addresses", id(context))
+        if key not in self.memo:
+            known = {**context.get("generated_content", {}), **context.get("static_content", {})}
+            self.memo[key] = (context, self.of({path: getattr(item, "url", None) for path, item in known.items()}))
+        return self.memo[key][1]
 
 
 def value_source(content):
