@@ -8,12 +8,15 @@ Stock is plain `pelican` 4.12 on the same items: its default theme, no plugins, 
 content cache on, one language. Runs alternate (ours, stock, ours, stock…) so that other load on
 the machine falls on both; the table shows medians. Memory is read from /proc while each build
 runs: the peak of the build's own process, the peak of its helper processes (Pagefind), and
-the peak of their sum.
+the peak of their sum. Last, the delay from a save to the browser's reload under `invoke
+livereload`, on the real site and on the synthetic sites up to LIVERELOAD_UP_TO items.
 """
 
+import http.client
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -23,7 +26,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from laceps import PROJECT_ROOT
+from laceps import PROJECT_ROOT, devserver
+from laceps.serve_static import free_port
 
 STOCK_SETTINGS = """\
 # Stock Pelican: its default theme (notmyidea), no plugins, typogrify on, the same news items.
@@ -53,6 +57,7 @@ PALABRAS = (
     "política fondos resultados año verano oportunidad coalición educación logros equidad"
 ).split()
 MEMORY_POLL_SECONDS = 0.02
+LIVERELOAD_UP_TO = 1000  # sites whose livereload delay is measured too (with the real site)
 
 
 def sentence(rng, words, count):
@@ -93,18 +98,19 @@ def news_item(number):
     return "\n".join(lines) + "\n\n" + body(rng, words, number) + "\n"
 
 
-def project_copy(folder, items):
-    """This project's files (tracked, and new ones not ignored), its news replaced by `items` synthetic items."""
+def project_copy(folder, items=None):
+    """This project's files (tracked, and new ones not ignored), its news replaced by `items` synthetic
+    items (None: the real news)."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                             cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     for name in filter(None, set(listed.stdout.split("\0"))):
         source = PROJECT_ROOT / name
-        if source.is_file() and not name.startswith("content/news/"):
+        if source.is_file() and (items is None or not name.startswith("content/news/")):
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, folder / name)
     news = folder / "content" / "news"
     news.mkdir(parents=True, exist_ok=True)
-    for number in range(items):
+    for number in range(items or 0):
         (news / f"{FIRST_DATE + timedelta(days=number)}-item-{number}.md").write_text(news_item(number), encoding="utf-8")
     (folder / "stockconf.py").write_text(STOCK_SETTINGS, encoding="utf-8")
     return folder
@@ -199,14 +205,54 @@ def median(measurements, key):
     return statistics.median(measurement[key] for measurement in measurements)
 
 
+def livereload_delays(folder, saves):
+    """Seconds from each save of a news item to the reload event `invoke livereload` sends the browser."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "invoke", "livereload", "--port", str(port)], cwd=folder,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        for line in server.stdout:
+            if line.startswith(("built in", "build failed")):
+                break
+        events = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        events.request("GET", devserver.BUILD_EVENTS)
+        stream = events.getresponse()
+        next_event(stream)  # the first build's
+        delays = []
+        for _ in range(saves):
+            time.sleep(1)  # past the settle time, and Pagefind's update of the last save
+            started = time.perf_counter()
+            edit_one_item(folder)
+            next_event(stream)
+            delays.append(time.perf_counter() - started)
+        events.close()
+        return delays
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait()
+
+
+def next_event(stream):
+    while not stream.readline().startswith(b"data: "):
+        pass
+
+
 def run(sizes=(1000, 5000), runs=3):
-    rows = []
+    rows, delays = [], {}
     for items in sizes:
         print(f"{items} items: {runs} interleaved runs of our invoke preview and of stock pelican…", flush=True)
         with tempfile.TemporaryDirectory(prefix="laceps-bench-") as work:
-            results = measure_size(project_copy(Path(work), items), runs)
+            folder = project_copy(Path(work), items)
+            results = measure_size(folder, runs)
+            if items <= LIVERELOAD_UP_TO:
+                delays[f"{items:,} items"] = livereload_delays(folder, runs)
         rows += [(items, kind, results[("ours", kind)], results[("stock", kind)]) for kind in ("full", "rebuild")]
+    with tempfile.TemporaryDirectory(prefix="laceps-bench-") as work:
+        delays["the real site"] = livereload_delays(project_copy(Path(work)), runs)
     print_table(rows, runs)
+    print(f"\ninvoke livereload, from saving one news item to the browser's reload (median of {runs}, seconds):")
+    for site_name, seconds in delays.items():
+        print(f"- {site_name}: {statistics.median(seconds):.2f}")
 
 
 def print_table(rows, runs):

@@ -63,15 +63,21 @@ def settings_for(settings_file, content, output, extra):
 
 class ReaderCaches:
     """One content cache per kind of content for every language's pass: the main site loads it
-    from disk and fills it; each language's site then reads the same parsed files from memory."""
+    from disk (unless the build has none) and fills it; each language's site then reads the same
+    parsed files from memory."""
 
     def __init__(self):
         self.by_path = {}
 
     def share(self, generator):
         readers = generator.readers
-        if hasattr(readers, "_cache_path"):  # the content generators' readers, not the static files'
-            readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
+        if not hasattr(readers, "_cache_path"):
+            return  # the static files' readers
+        if not readers._cache_data_policy:
+            # A build without a content cache (CACHE_CONTENT off: publishing) keeps it in memory only.
+            readers._cache_data_policy = True
+            readers.save_cache = lambda: None
+        readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
 
     @contextlib.contextmanager
     def shared(self):
