@@ -9,6 +9,7 @@ with boto3.
 """
 
 import json
+import posixpath
 import re
 import subprocess
 import sys
@@ -69,11 +70,18 @@ def search_paths(settings):
     """CloudFront path patterns whose responses need SEARCH_CSP: the search page in each language, and
     Pagefind's folder, whose worker script runs under the policy it is served with.
 
-    Any other page that needs more than CONTENT_SECURITY_POLICY (an admin page) needs its own
-    patterns here and its own policy; tests/test_hosting.py fails until it has them."""
+    Any other page that needs more than CONTENT_SECURITY_POLICY needs its own patterns and policy,
+    as the web editor has (admin_paths); tests/test_hosting.py fails until it has them."""
     folder = settings["SEARCH_SAVE_AS"].removesuffix("index.html")
     languages = ["", *(f"{lang}/" for lang in settings["I18N_SUBSITES"])]
     return [f"/{lang}{folder}*" for lang in languages] + [f"/{settings['SEARCH_INDEX_FOLDER']}/*"]
+
+
+def admin_paths(settings):
+    """CloudFront path patterns whose responses need ADMIN_CSP: the web editor's folder (laceps.cms),
+    whose one document is its page; the rest is what Decap loads from beside itself (scripts,
+    WebAssembly, config.yml). The main site's only: the translations have no editor."""
+    return [f"/{posixpath.dirname(settings['ADMIN_SAVE_AS'])}/*"]
 
 
 def hsts(value):
@@ -111,7 +119,9 @@ def render(settings=None):
         domain=urlsplit(settings["SITEURL"]).hostname,
         site_policy=header_policy(settings),
         search_policy=header_policy(settings, settings["SEARCH_CSP"]),
-        wider_paths=search_paths(settings),
+        admin_policy=header_policy(settings, settings["ADMIN_CSP"]),
+        # Each wider policy's resource name (a preview's is "Preview" before it) and its path patterns.
+        wider_paths={"SearchHeaders": search_paths(settings), "AdminHeaders": admin_paths(settings)},
         hsts=hsts(headers["Strict-Transport-Security"]),
         referrer_policy=headers["Referrer-Policy"],
         preview_headers=PREVIEW_HEADERS,

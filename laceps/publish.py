@@ -135,6 +135,7 @@ CONTENT_TYPES = {
     ".xml": "application/xml",
     ".js": "text/javascript",
     ".mjs": "text/javascript",
+    ".yml": "text/yaml",  # the web editor's config.yml: Decap warns of a file not served as YAML
     ".webp": "image/webp",
     ".woff2": "font/woff2",
     ".woff": "font/woff",

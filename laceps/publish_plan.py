@@ -37,8 +37,9 @@ ENTRY_POINTS = ("index.html", "404.html", "robots.txt")  # reached without follo
 
 # Stages break ties between files free to go up: media, code, pages, then the files that list pages.
 MEDIA, CODE, PAGE, INDEX = range(4)
-# Pagefind's WebAssembly is code too: it must match the pagefind.js that loads it.
-CODE_SUFFIXES = (".css", ".js", ".mjs", ".json", ".webmanifest", ".pagefind")
+# Pagefind's WebAssembly is code too: it must match the pagefind.js that loads it. So is the web
+# editor's config.yml: a day-old copy would offer fields the checks no longer accept.
+CODE_SUFFIXES = (".css", ".js", ".mjs", ".json", ".webmanifest", ".pagefind", ".yml")
 INDEX_NAMES = ("sitemap.xml", "robots.txt")
 # theme/site.80037072ea.css; Pagefind's chunks, named by a hash of their content: pagefind/fragment/en_2bcc133.pf_fragment
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$|^pagefind/.+_[0-9a-f]{7,}\.pf_[a-z]+$")

@@ -19,17 +19,34 @@ def free_port():
 
 
 def read_headers_file(path):
-    """The rules of a Netlify / Cloudflare Pages `_headers` file: [(path pattern, [(name, value)])]."""
+    """The rules of a Netlify / Cloudflare Pages `_headers` file: [(path pattern, [(name, value)])]; a
+    `! Name` line, which detaches a header that earlier rules gave (Cloudflare Pages), is (name, None)."""
     rules = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if line[0].isspace():
-            name, _, value = line.strip().partition(":")
-            rules[-1][1].append((name.strip(), value.strip()))
+            entry = line.strip()
+            if entry.startswith("!"):
+                rules[-1][1].append((entry[1:].strip(), None))
+            else:
+                name, _, value = entry.partition(":")
+                rules[-1][1].append((name.strip(), value.strip()))
         else:
             rules.append((line.strip(), []))
     return rules
+
+
+def headers_for_path(rules, path):
+    """The headers the rules give a path, as Cloudflare Pages applies them: every matching rule's, in
+    order ("*" matches across folders), each `! Name` dropping what the rules before it gave."""
+    headers = []
+    for pattern, rule in rules:
+        if fnmatch.fnmatchcase(path, pattern):
+            detached = {name.lower() for name, value in rule if value is None}
+            headers = [(name, value) for name, value in headers if name.lower() not in detached]
+            headers += [(name, value) for name, value in rule if value is not None]
+    return headers
 
 
 class StaticHostHandler(http.server.SimpleHTTPRequestHandler):
@@ -40,12 +57,8 @@ class StaticHostHandler(http.server.SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def end_headers(self):
-        path = self.path.split("?", 1)[0]
-        for pattern, headers in self.header_rules:
-            # As on those hosts, "*" matches across folders.
-            if fnmatch.fnmatchcase(path, pattern):
-                for name, value in headers:
-                    self.send_header(name, value)
+        for name, value in headers_for_path(self.header_rules, self.path.split("?", 1)[0]):
+            self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, *args):

@@ -247,12 +247,11 @@ def editor(tmp_path_factory, browser):
     backend_port = free_port()
     local_backend = f"http://localhost:{backend_port}/api/v1"
     output = build(content, folder, production=False, extra={"CMS": {**SETTINGS["CMS"], "repo": "example/site", "local_backend": local_backend}})
-    # The page's own policy only, as its meta tag gives it: the host's header for /admin/ is the hosting's.
-    (output / "_headers").unlink()
     environment = {"PATH": os.environ["PATH"], "HOME": str(folder), "MODE": "git", "GIT_REPO_DIRECTORY": str(repository), "PORT": str(backend_port)}
     server = subprocess.Popen(["node", str(cms.DECAP_SERVER)], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         wait_for(local_backend)
+        # `_headers` applies, as on Cloudflare Pages: the editor gets its folder's header, not the other pages'.
         with SiteServer(output, free_port()) as site_server:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             problems = []

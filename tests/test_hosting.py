@@ -24,7 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from conftest import html_pages, page_file
 from laceps import PROJECT_ROOT, hosting, preview
 from laceps.publish import Target, connect, content_type, sync
-from laceps.serve_static import free_port, read_headers_file
+from laceps.serve_static import free_port, headers_for_path, read_headers_file
 from tests.reading import page
 
 
@@ -242,13 +242,20 @@ def test_every_page_gets_its_own_policy_as_a_header_plus_frame_ancestors(built_s
 
 def test_the_headers_file_sends_what_cloudfront_sends(built_site):
     """`_headers` has one rule for every page (hosts add up every matching rule): the search pages' header,
-    which each page's meta policy narrows; its other headers are CloudFront's."""
-    [(pattern, headers)] = [rule for rule in read_headers_file(built_site / "_headers") if rule[0] == "/*"]
+    which each page's meta policy narrows; its other headers are CloudFront's. The web editor's folder
+    detaches that policy for its own, so where CloudFront sends more than the pages' policy, `_headers`
+    sends exactly what CloudFront sends, and one policy only."""
+    rules = read_headers_file(built_site / "_headers")
+    [(pattern, headers)] = [rule for rule in rules if rule[0] == "/*"]
     search_page = headers_for("SiteDistribution", "/search/")
     assert dict(headers) == search_page
     assert directives(search_page["Content-Security-Policy"]) == directives(
         meta_policy(built_site, "/search/") + "; frame-ancestors 'none'"
     )
+    for path in [*html_pages(built_site), "/pagefind/pagefind-worker.js", "/admin/config.yml", "/admin/decap-cms/decap-cms.js"]:
+        cloudfront = headers_for("SiteDistribution", path)
+        expected = search_page if cloudfront == headers_of("SiteHeaders") else cloudfront
+        assert sorted(headers_for_path(rules, path)) == sorted(expected.items()), path
 
 
 def test_the_referrer_meta_tag_says_what_the_header_says(built_site):

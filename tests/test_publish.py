@@ -765,12 +765,15 @@ def test_caching_follows_how_each_file_changes():
     assert cache_control("pagefind/fragment/en_2bcc133.pf_fragment") == CACHE_FOREVER
     assert cache_control("pagefind/pagefind.en_a09421d840.pf_meta") == CACHE_FOREVER
     assert cache_control("pagefind/wasm.en.pagefind") == CACHE_BRIEFLY
+    # The web editor's configuration follows the checks of the site it edits.
+    assert cache_control("admin/config.yml") == CACHE_BRIEFLY
 
 
 def test_content_types_name_utf8_for_text():
     assert content_type("news/index.html") == "text/html; charset=utf-8"
     assert content_type("feeds/news-stories.atom.xml") == "application/atom+xml; charset=utf-8"
     assert content_type("js/search.js") == "text/javascript; charset=utf-8"
+    assert content_type("admin/config.yml") == "text/yaml; charset=utf-8"  # Decap reads it as YAML
     assert content_type("images/photo.JPG") == "image/jpeg"
     assert content_type("fonts/body.woff2") == "font/woff2"
     assert content_type("downloads/data.bin") == "application/octet-stream"
