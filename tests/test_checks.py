@@ -82,8 +82,8 @@ CASES = {
     "website not https": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    website: http://example.org"),
                           f'{MEMBERS}:4: website "http://example.org" is not an https:// web address — '
                           "copy the full address from the browser, starting with https://"),
-    "required field missing": (MEMBERS, members("  - name: Example Network"),
-                               f'{MEMBERS}:2: this entry has no "description" — add "description: …" to it, indented like the other fields'),
+    "required field missing": (MEMBERS, members("  - description: A sample."),
+                               f'{MEMBERS}:2: this entry has no "name" — add "name: …" to it, indented like the other fields'),
     "unknown data field": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    webiste: https://example.org"),
                            f'{MEMBERS}:4: unknown field "webiste" — use one of: name, description, website, logo (check the spelling)'),
     "logo missing": (MEMBERS, members("  - name: Example Network", "    description: A sample.", "    logo: images/members/missing.png"),
