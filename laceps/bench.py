@@ -228,7 +228,7 @@ def livereload_delays(folder, saves):
         events.close()
         return delays
     finally:
-        os.killpg(server.pid, signal.SIGINT)
+        os.killpg(server.pid, signal.SIGTERM)  # not Ctrl+C's SIGINT: a bench run in the background ignores it
         server.wait()
 
 
