@@ -114,17 +114,6 @@ class ReadingContext(Context):
         return super().resolve_or_missing(key)
 
 
-class Renders:
-    """Each page's last render: what it read (names, and the digest of all their values), the
-    files it names, and its text. Kept across builds; emptied when anything but content changes."""
-
-    def __init__(self):
-        self.pages = {}  # output path -> (names read, digest of their values, files named, text)
-
-    def clear(self):
-        self.pages.clear()
-
-
 class RememberedTemplate:
     """A template whose render gives the last text of a page whose inputs are unchanged."""
 
@@ -140,7 +129,7 @@ class RememberedTemplate:
 
     def render(self, localcontext):
         path = os.path.abspath(os.path.join(localcontext["OUTPUT_PATH"], localcontext["output_file"]))
-        last = self.renders.pages.get(path)
+        last = self.renders.get(path)
         if last and os.path.exists(path) and self.inputs(last[0], localcontext) == last[1]:
             return last[3]
         ReadingContext.reads = reads = set()
@@ -148,7 +137,7 @@ class RememberedTemplate:
             text = self.template.render(localcontext)
         finally:
             ReadingContext.reads = None
-        self.renders.pages[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, self.root, self.root_url), text)
+        self.renders[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, self.root, self.root_url), text)
         return text
 
 
@@ -179,7 +168,9 @@ class ResidentBuild:
         self.settings_file, self.content, self.output = settings_file, Path(content), Path(output)
         self.extra = extra
         self.caches = pipeline.ReaderCaches()
-        self.renders = Renders()
+        # Each page's last render, kept across builds, emptied when anything but content changes:
+        # output path -> (names it read, digest of their values, files it names, its text).
+        self.renders = {}
         self.written = []  # the pages of the last build, in the order Pelican wrote them
         self.search = None  # the background indexing of the last build
 
@@ -227,9 +218,9 @@ class ResidentBuild:
     def remove_unused(self, started):
         """Delete what this build did not write: pages no more, and files that no page names."""
         written = {os.path.abspath(path) for path in self.written}
-        for gone in set(self.renders.pages) - written:
-            del self.renders.pages[gone]  # a page no more, whose files are no longer needed for it
-        named = set().union(*(files for _, _, files, _ in self.renders.pages.values()))
+        for gone in set(self.renders) - written:
+            del self.renders[gone]  # a page no more, whose files are no longer needed for it
+        named = set().union(*(files for _, _, files, _ in self.renders.values()))
         search = self.output / "pagefind"
         for folder, _, files in os.walk(self.output, topdown=False):
             if Path(folder) == search or search in Path(folder).parents:
