@@ -12,7 +12,8 @@ its section's pages, home and In The News come out changed, the rest does not. A
 
 Pages that a build no longer writes, and files no page uses any more (an old share card), are
 deleted: the output is what a clean build writes. Search is indexed after each build, in the
-background, from every page in the order a clean build writes them (`update_search`).
+background, from every page in the order a clean build writes them (`update_search`); a save
+that comes meanwhile does not wait for it: the indexing gives up and the next one starts after.
 """
 
 import contextlib
@@ -22,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -42,6 +44,7 @@ CODE = (FunctionType, BuiltinFunctionType, MethodType, ModuleType, type)
 NOT_RENDERED = ("_context", "settings")  # a Content's links back to everything: settings are digested on their own
 # Where a page names another file of the site: a link, an image, a share card in a meta tag.
 FILE_REFERENCE = re.compile(r'\b(?:href|src|srcset|content)="([^"]+)"')
+PARTIAL_INDEX = ".pagefind-"  # the folder a background indexing writes before it replaces pagefind/
 SETTLE_SECONDS = 0.05  # a file's change time may trail the clock by a few milliseconds
 
 
@@ -173,10 +176,11 @@ class ResidentBuild:
         self.renders = {}
         self.written = []  # the pages of the last build, in the order Pelican wrote them
         self.search = None  # the background indexing of the last build
+        self.generation = 0  # builds started
 
     def build(self, changed=()):
         """Build after the saves of `changed` (paths); raise pipeline.Failed on any problem."""
-        self.wait_for_search()
+        self.generation += 1  # the indexing of an earlier build, if still running, gives up
         if not changed or any(Path(path).suffix != ".md" or self.content not in Path(path).parents for path in changed):
             self.renders.clear()
         started = time.time() - SETTLE_SECONDS
@@ -221,10 +225,10 @@ class ResidentBuild:
         for gone in set(self.renders) - written:
             del self.renders[gone]  # a page no more, whose files are no longer needed for it
         named = set().union(*(files for _, _, files, _ in self.renders.values()))
-        search = self.output / "pagefind"
         for folder, _, files in os.walk(self.output, topdown=False):
-            if Path(folder) == search or search in Path(folder).parents:
-                continue
+            top = Path(folder).relative_to(self.output).parts[:1]
+            if top and (top[0] == "pagefind" or top[0].startswith(PARTIAL_INDEX)):
+                continue  # search's, indexed in the background
             for name in files:
                 path = os.path.join(folder, name)
                 # The change time, not the modification time: a copy may keep its source's.
@@ -238,7 +242,12 @@ class ResidentBuild:
     def update_search(self):
         """Index every page for search, in the background, as a clean build would."""
         pages = [path for path in self.written if path.endswith(".html")]
-        self.search = threading.Thread(target=index_pages, args=(self.output, pages), daemon=True)
+        generation = self.generation
+
+        def still_current():
+            return self.generation == generation
+
+        self.search = threading.Thread(target=index_pages, args=(self.output, pages, still_current), daemon=True)
         self.search.start()
 
     def wait_for_search(self):
@@ -246,20 +255,33 @@ class ResidentBuild:
             self.search.join()
 
 
-def index_pages(output, pages):
-    """Index `pages` into output/pagefind, replacing the last index at once when the new one is whole."""
-    fresh, old = output / ".pagefind-new", output / ".pagefind-old"
-    for folder in (fresh, old):
-        shutil.rmtree(folder, ignore_errors=True)
-    with contextlib.closing(pipeline.SearchIndex(output)) as index:
-        for page in pages:
-            index.add(page)
-        index.write(fresh)
-    current = output / "pagefind"
-    if current.exists():
-        current.rename(old)
-    fresh.rename(current)
-    shutil.rmtree(old, ignore_errors=True)
+SWAPPING = threading.Lock()  # one index at a time replaces the last
+
+
+def index_pages(output, pages, still_current):
+    """Index `pages` into output/pagefind, replacing the last index at once when the new one is
+    whole; given up as soon as a newer build has begun (still_current() is false): the pages it
+    would read are being written again."""
+    fresh = Path(tempfile.mkdtemp(prefix=PARTIAL_INDEX, dir=output))
+    try:
+        with contextlib.closing(pipeline.SearchIndex(output)) as index:
+            for page in pages:
+                if not still_current():
+                    return
+                index.add(page)
+            index.write(fresh)
+        with SWAPPING:
+            if not still_current():
+                return
+            current, old = output / "pagefind", fresh.with_name(fresh.name + "-old")
+            if current.exists():
+                current.rename(old)
+            fresh.rename(current)
+            shutil.rmtree(old)
+    except FileNotFoundError:
+        pass  # a page deleted by a newer build: this index is out of date
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
 # Saves that a running process cannot take: new code (plugins, settings), and new catalogs (gettext
