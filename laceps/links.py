@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 from lxml import html
 from pelican.utils import slugify
 
+from laceps.plugins.templating import canonical_path
+
 # A link's address in Markdown (`[text](address)`, `[label]: address`) or in HTML (`href="address"`).
 MARKDOWN_LINK = re.compile(r"\]\(\s*<?(?P<address>[^)\s>]+)")
 REFERENCE_LINK = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(?P<address>[^\s>]+)")
@@ -31,8 +33,7 @@ PAGE_FILE = "index.html"
 
 def page_address(path):
     """An address as the site's pages are named: "about-us/", "" for Home, a file name as it is."""
-    path = path.lstrip("/")
-    return path[: -len(PAGE_FILE)] if path.endswith(PAGE_FILE) else path
+    return canonical_path(path.lstrip("/"))
 
 
 def looks_like_a_page(address):

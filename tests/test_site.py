@@ -14,6 +14,7 @@ from lxml import etree, html
 
 from laceps import PROJECT_ROOT, site
 from laceps.links import broken_links
+from laceps.plugins.templating import canonical_path
 from tests.content_copy import build_variant, replace_in
 from tests.reading import PRODUCTION_URL, SITEMAP_NS, main_text, news_items, normalise, page, site_pages
 
@@ -291,7 +292,7 @@ def test_sitemap_lists_every_page_and_nothing_else(built_site):
     tree = etree.parse(str(built_site / "sitemap.xml"))
     listed = sorted(tree.xpath("//s:url/s:loc/text()", namespaces=SITEMAP_NS))
     pages = sorted(
-        f"{PRODUCTION_URL}/" + (p[: -len("index.html")] if p.endswith("index.html") else p)
+        f"{PRODUCTION_URL}/" + canonical_path(p)
         for p in site_pages(built_site)
         if p != "404.html"
     )
