@@ -117,7 +117,7 @@ def publish(c, dry_run=False, site="", site_url=""):
 def unpublish(c):
     """Delete everything under LACEPS_S3_PREFIX in the bucket (a closed pull request's preview); never a whole bucket."""
     try:
-        print(f"Deleted {previews.delete_all(c.config.get('publish'))} files.")
+        print(f"Deleted {publishing.delete_all(c.config.get('publish'))} files.")
     except publishing.PublishError as error:
         raise Exit(f"unpublish: {error}", code=1) from error
 

@@ -3,7 +3,8 @@ preview's folder; and the one comment on the pull request that gives its address
 
 The preview workflow (.github/workflows/preview.yml) builds each pull request for
 <LACEPS_PREVIEW_URL>/pr-<number>, publishes it under pr-<number>/ in the preview bucket
-(`invoke publish --site DIR --site-url URL`), and deletes that folder when the pull request closes.
+(`invoke publish --site DIR --site-url URL`), and deletes that folder when the pull request closes
+(`invoke unpublish`: laceps.publish.delete_all).
 """
 
 import json
@@ -11,10 +12,7 @@ import os
 import urllib.request
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from laceps import site
-from laceps.publish import PublishError, Target, connect, explain
 
 COMMENT_MARKER = "<!-- laceps-preview -->"  # finds the workflow's own comment among the others
 WORKFLOW_AUTHOR = "github-actions[bot]"  # who GITHUB_TOKEN's comments are by
@@ -31,27 +29,6 @@ def build(site_url="", noindex=False, output=site.OUTPUT):
         # No content cache: Pelican's cached pages keep the address they were first made for.
         extra |= {"SITEURL": site_url, "FEED_DOMAIN": site_url, "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False}
     return site.build(settings=site.PRODUCTION_SETTINGS, output=output, extra=extra)
-
-
-def delete_all(config=None):
-    """Delete every object under the target's prefix (a closed pull request's preview); return how many."""
-    target = Target.from_settings(config)
-    if not target.prefix:
-        raise PublishError("no prefix to delete: set LACEPS_S3_PREFIX to the preview's folder (pr-<number>); the whole bucket is never deleted")
-    s3 = connect(target).s3
-    deleted = 0
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=target.bucket, Prefix=target.prefix):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if keys:  # a page holds at most 1,000 keys, as many as one request deletes
-                response = s3.delete_objects(Bucket=target.bucket, Delete={"Objects": keys, "Quiet": True})
-                if response.get("Errors"):
-                    error = response["Errors"][0]
-                    raise PublishError(f"could not delete {error['Key']}: {error['Code']} {error.get('Message', '')}")
-                deleted += len(keys)
-    except (BotoCoreError, ClientError) as error:
-        raise PublishError(explain(error, target)) from error
-    return deleted
 
 
 # --- The comment on the pull request ---------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Publish the site: a production build, synced to the bucket behind the CDN.
+"""Publish the site: a production build, synced to the bucket behind the CDN; and unpublish a
+pull request's preview (`delete_all`).
 
 The build runs in a process whose environment holds no credentials (or CI builds in a
 job without any and hands over the folder), so no content can publish a secret. The
@@ -369,3 +370,24 @@ def publish_site(config=None, dry_run=False, built_site=None, site_url=None):
     with tempfile.TemporaryDirectory(prefix="laceps-publish-") as folder:
         build_without_credentials(Path(folder) / "site")
         return sync(Path(folder) / "site", target, site_url, dry_run=dry_run)
+
+
+def delete_all(config=None):
+    """Delete every object under the target's prefix (a closed pull request's preview); return how many."""
+    target = Target.from_settings(config)
+    if not target.prefix:
+        raise PublishError("no prefix to delete: set LACEPS_S3_PREFIX to the preview's folder (pr-<number>); the whole bucket is never deleted")
+    s3 = connect(target).s3
+    deleted = 0
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=target.bucket, Prefix=target.prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:  # a page holds at most 1,000 keys, as many as one request deletes
+                response = s3.delete_objects(Bucket=target.bucket, Delete={"Objects": keys, "Quiet": True})
+                if response.get("Errors"):
+                    error = response["Errors"][0]
+                    raise PublishError(f"could not delete {error['Key']}: {error['Code']} {error.get('Message', '')}")
+                deleted += len(keys)
+    except (BotoCoreError, ClientError) as error:
+        raise PublishError(explain(error, target)) from error
+    return deleted

@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import html_pages, page_file
-from laceps import PROJECT_ROOT, hosting, preview
+from laceps import PROJECT_ROOT, hosting, preview, publish
 from laceps.publish import Target, connect, content_type, sync
 from laceps.serve_static import free_port, headers_for_path, read_headers_file
 from tests.reading import page
@@ -637,8 +637,8 @@ def test_the_preview_role_and_the_workflows_session_policy_allow_what_a_preview_
     for folder in (preview_build, changed_copy(preview_build, tmp_path / "changed")):
         sync(folder, target, PREVIEW_URL, clients=clients)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(preview, "connect", lambda _: clients)
-        preview.delete_all({"bucket": bucket, "prefix": target.prefix})
+        patch.setattr(publish, "connect", lambda _: clients)
+        publish.delete_all({"bucket": bucket, "prefix": target.prefix})
 
     policy = role_policy("PreviewPublisherRole", {"PreviewBucket.Arn": f"arn:aws:s3:::{bucket}"})
     workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
