@@ -27,6 +27,7 @@ from pelican.log import FatalLogger, LimitFilter
 from pelican.plugins.i18n_subsites import i18n_subsites
 from pelican.settings import read_settings
 
+from laceps import parallel
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
@@ -78,6 +79,7 @@ class ReaderCaches:
             readers._cache_data_policy = True
             readers.save_cache = lambda: None
         readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
+        parallel.read_ahead(generator)  # what the cache lacks, read on every core
 
     @contextlib.contextmanager
     def shared(self):
@@ -219,6 +221,9 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
             pelican = Pelican(settings)
             if during:
                 stack.enter_context(during(settings))
+            else:  # a caller's `during` brings its own writer (laceps.incremental)
+                stack.enter_context(connected(signals.get_writer, parallel.use_parallel_writer))
+                stack.enter_context(connected(signals.article_writer_finalized, parallel.flush))
             index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"]))) if search else None
             with connected(signals.content_written, index.add) if index else contextlib.nullcontext():
                 pelican.run()

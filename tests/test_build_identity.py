@@ -2,9 +2,11 @@
 writes, for the real site in development and in production, from a cold cache and a warm one, and
 without a content cache, as publishing builds."""
 
+import shutil
+
 import pytest
 
-from laceps import site
+from laceps import PROJECT_ROOT, bench, parallel, site
 from tests.reference_build import SAME, differences, reference_build
 
 NO_CONTENT_CACHE = {"CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False}
@@ -21,3 +23,20 @@ def test_the_build_writes_what_the_reference_pipeline_writes(tmp_path, settings,
     for warmth in ("cold cache", "warm cache"):
         site.build(settings=settings, output=output, extra={"CACHE_PATH": str(cache), **extra}, quiet=True)
         assert differences(expected, output) == SAME, warmth
+
+
+def test_a_site_read_and_rendered_on_workers_is_the_same_site(tmp_path):
+    """Past laceps.parallel.WORTH_FORKING news items, reading and rendering run on forked workers."""
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    for number in range(2 * parallel.WORTH_FORKING):
+        (content / "news" / f"bench-{number}.md").write_text(bench.news_item(number), encoding="utf-8")
+    expected = reference_build(site.PRODUCTION_SETTINGS, tmp_path / "reference", tmp_path / "reference-cache", content=content)
+    sent = []  # how many files or pages each use of the workers had
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "on_workers", lambda function, items, run=parallel.on_workers: sent.append(len(items)) or run(function, items))
+        site.build(settings=site.PRODUCTION_SETTINGS, output=tmp_path / "output", content=content,
+                   extra={"CACHE_PATH": str(tmp_path / "cache")}, quiet=True)
+    # The news read, then rendered for each language (each item's page in its own language, the lists in both).
+    assert len(sent) == 3 and sent[0] >= 2 * parallel.WORTH_FORKING, sent
+    assert differences(expected, tmp_path / "output") == SAME
