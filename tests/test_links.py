@@ -88,19 +88,64 @@ def test_a_local_build_shows_the_draft_the_link_leads_to(tmp_path):
     assert (output / "sample-draft/index.html").is_file()
 
 
+def write_pages(root, pages):
+    for path, text in pages.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+
+
 def test_broken_links_reads_every_kind_of_link(tmp_path):
-    (tmp_path / "about").mkdir()
-    (tmp_path / "about/index.html").write_text('<main id="top"><h2 id="team">Team</h2></main>')
-    (tmp_path / "style.css").write_text("")
-    (tmp_path / "index.html").write_text(
-        '<link rel="stylesheet" href="style.css"><link rel="icon" href="/missing.svg">'
-        '<a href="about/">a</a><a href="/about#team">b</a><a href="about/#gone">c</a>'
-        '<a href="https://elsewhere.example/">d</a><a href="mailto:x@example.org">e</a><img src="/photo.png" alt="">'
-    )
+    write_pages(tmp_path, {
+        "about/index.html": '<main id="top"><h2 id="team">Team</h2></main>',
+        "style.css": "",
+        "index.html": (
+            '<link rel="stylesheet" href="style.css"><link rel="icon" href="/missing.svg">'
+            '<a href="about/">a</a><a href="/about#team">b</a><a href="about/#gone">c</a>'
+            '<a href="https://elsewhere.example/">d</a><a href="mailto:x@example.org">e</a><img src="/photo.png" alt="">'
+        ),
+    })
     checked, problems = broken_links(tmp_path, "https://site.example")
     assert checked == 6
     assert problems == [
         "/: the link to https://site.example/missing.svg leads to no page or file of the site",
         "/: the link to https://site.example/about/#gone leads to no #gone on that page",
         "/: the link to https://site.example/photo.png leads to no page or file of the site",
+    ]
+
+
+def test_broken_links_resolves_each_address_as_a_browser_does_for_a_site_under_a_path(tmp_path):
+    write_pages(tmp_path, {
+        "about/index.html": '<meta charset="utf-8"><h2 id="team">Team</h2><h2 id="café">Café</h2>',
+        "café/index.html": "<p>Café</p>",
+        "files/a b.pdf": "",
+        "news/item/index.html": (
+            '<meta http-equiv="refresh" content="0; url=/pr-12/nowhere/"><main id="top">'
+            '<a href="../../about/">up</a><a href="../../about">folder</a><a href=" ../../about/ ">spaces</a>'
+            '<a href="../../about/?q=1&amp;r=2#team">query</a><a href="/pr-12/about/#caf%C3%A9">encoded</a>'
+            '<a href="https://site.example/pr-12/caf%C3%A9/">folder</a><a href="/pr-12/files/a%20b.pdf">file</a>'
+            '<a href="">itself</a><a href="#top">top</a><a href="//elsewhere.example/x">other host</a>'
+            '<a href="/pr-12/about/#caf%C3%A9s">a</a><a href="/about/">b</a><a href="?page=2#nowhere">c</a>'
+            '<blockquote cite="/pr-12/missing/">d</blockquote><a href="../later/#gone">e</a></main>'
+        ),
+        "news/later/index.html": '<p id="here"><a href="../item/#top">back</a><a href="../item/#gone">gone</a></p>',
+    })
+    checked, problems = broken_links(tmp_path, "https://site.example/pr-12")
+    assert checked == 16
+    assert problems == [
+        "/news/item/: the link to https://site.example/pr-12/about/#caf%C3%A9s leads to no #caf%C3%A9s on that page",
+        "/news/item/: the link to https://site.example/about/ leads to no page or file of the site",
+        "/news/item/: the link to https://site.example/pr-12/news/item/index.html?page=2#nowhere leads to no #nowhere on that page",
+        "/news/item/: the link to https://site.example/pr-12/missing/ leads to no page or file of the site",
+        "/news/item/: the link to https://site.example/pr-12/news/later/#gone leads to no #gone on that page",
+        "/news/later/: the link to https://site.example/pr-12/news/item/#gone leads to no #gone on that page",
+    ]
+
+
+def test_broken_links_reports_pages_in_the_order_of_their_folders(tmp_path):
+    write_pages(tmp_path, {"a-b/index.html": '<a href="/x/">x</a>', "a/index.html": '<a href="/y/">y</a>', "a/b.html": '<a href="/z/">z</a>'})
+    _, problems = broken_links(tmp_path, "https://site.example")
+    assert [problem.split(" leads")[0] for problem in problems] == [
+        "/a/b.html: the link to https://site.example/z/",
+        "/a/: the link to https://site.example/y/",
+        "/a-b/: the link to https://site.example/x/",
     ]
