@@ -7,8 +7,9 @@ copy: a full build after `invoke clean`, then a rebuild after editing one item, 
 Stock is plain `pelican` 4.12 on the same items: its default theme, no plugins, typogrify and the
 content cache on, one language. Runs alternate (ours, stock, ours, stock…) so that other load on
 the machine falls on both; the table shows medians. Memory is read from /proc while each build
-runs: the peak of the build's own process, the peak of its helper processes (Pagefind), and
-the peak of their sum. Last, the delay from a save to the browser's reload under `invoke
+runs: the peak of the build's own process, of Pagefind's, of the largest of its worker processes
+(laceps.parallel), and of their sum (each process's proportional share, so that what forked workers
+share with the build counts once). Last, the delay from a save to the browser's reload under `invoke
 livereload`, on the real site and on the synthetic sites up to LIVERELOAD_UP_TO items.
 """
 
@@ -148,20 +149,41 @@ def memory_kib(pid):
         return None
 
 
+def proportional_kib(pid):
+    """A process's share of the memory it uses, in KiB: pages it shares with others (a forked worker
+    with the build) count in part, so the sum over processes is the memory they use together."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def is_pagefind(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as name:
+            return name.read().startswith("pagefind")
+    except OSError:
+        return False
+
+
 def measured(command, cwd):
-    """Run a build; its seconds and peak memory in MB: its own process, its helpers, and both at once."""
+    """Run a build; its seconds and peak memory in MB: its own process, Pagefind, its worker processes
+    (laceps.parallel: the largest one), and all of them at once."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peaks = {"own": 0, "helpers": 0, "whole": 0}
+    peaks = {"own": 0, "pagefind": 0, "worker": 0, "whole": 0}
 
     def sample():
         while process.poll() is None:
             own = memory_kib(process.pid)
-            helpers = [reading for reading in map(memory_kib, descendants(process.pid)) if reading]
+            helpers = [(pid, reading) for pid in descendants(process.pid) if (reading := memory_kib(pid))]
             if own:
                 peaks["own"] = max(peaks["own"], own[1])
-                peaks["whole"] = max(peaks["whole"], own[0] + sum(now for now, _ in helpers))
-            peaks["helpers"] = max([peaks["helpers"], *(peak for _, peak in helpers)])
+                peaks["whole"] = max(peaks["whole"], sum(map(proportional_kib, [process.pid, *(pid for pid, _ in helpers)])))
+            for pid, (_, peak) in helpers:
+                kind = "pagefind" if is_pagefind(pid) else "worker"
+                peaks[kind] = max(peaks[kind], peak)
             time.sleep(MEMORY_POLL_SECONDS)
 
     sampler = threading.Thread(target=sample)
@@ -256,10 +278,11 @@ def run(sizes=(1000, 5000), runs=3):
 
 
 def print_table(rows, runs):
-    print(f"\nMedians of {runs} interleaved runs. Time in seconds; peak memory in MB "
-          f"(the build's own process; Pagefind's; ours all at once; stock's one process). Load average now: "
-          f"{os.getloadavg()[0]:.2f}")
-    header = ("items", "build", "ours s", "stock s", "ours/stock", "ours MB", "Pagefind MB", "ours, all MB", "stock MB", "ours/stock MB")
+    print(f"\nMedians of {runs} interleaved runs. Time in seconds; peak memory in MB (the build's own "
+          f"process; Pagefind's; the largest of its workers'; ours all at once; stock's one process). "
+          f"Load average now: {os.getloadavg()[0]:.2f}")
+    header = ("items", "build", "ours s", "stock s", "ours/stock", "ours MB", "Pagefind MB", "worker MB",
+              "ours, all MB", "stock MB", "ours/stock MB")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for items, kind, ours_runs, stock_runs in rows:
@@ -267,7 +290,7 @@ def print_table(rows, runs):
         ours_mb, stock_mb = median(ours_runs, "own"), median(stock_runs, "own")
         cells = (
             f"{items:,}", kind, f"{ours_s:.2f}", f"{stock_s:.2f}", f"{ours_s / stock_s:.2f}",
-            f"{ours_mb:.0f}", f"{median(ours_runs, 'helpers'):.0f}", f"{median(ours_runs, 'whole'):.0f}",
+            *(f"{median(ours_runs, key):.0f}" for key in ("own", "pagefind", "worker", "whole")),
             f"{stock_mb:.0f}", f"{ours_mb / stock_mb:.2f}",
         )
         print("| " + " | ".join(cells) + " |")
