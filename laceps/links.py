@@ -13,13 +13,14 @@ every link of the built site to work:
 
 import difflib
 import math
+import os
 import posixpath
 import re
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
-from lxml import html
+from lxml import etree, html
 from pelican.utils import slugify
 
 from laceps.plugins.templating import canonical_path
@@ -29,6 +30,15 @@ MARKDOWN_LINK = re.compile(r"\]\(\s*<?(?P<address>[^)\s>]+)")
 REFERENCE_LINK = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(?P<address>[^\s>]+)")
 HTML_LINK = re.compile(r"""\bhref\s*=\s*["'](?P<address>[^"']+)""", re.IGNORECASE)
 PAGE_FILE = "index.html"
+# The attributes the built-link check reads, on the element lxml parsed the page into and all inside it:
+# of those lxml's iterlinks reads, the ones this site's pages carry (its templates', and those
+# laceps.plugins.sanitize lets a body keep). tests/test_links.py holds them to iterlinks on every built page.
+LINK_ATTRIBUTES = ("href", "src", "cite")
+PAGE_LINKS = etree.XPath(" | ".join(f"descendant-or-self::*/@{name}" for name in LINK_ATTRIBUTES), smart_strings=False)
+PAGE_IDS = etree.XPath("//@id", smart_strings=False)
+# Whether a page has an id, from the table libxml2 fills as it parses: quicker than reading every id,
+# but the table also holds <a name>, hence the second test.
+HAS_ID = etree.XPath("boolean(id($id)[@id = $id])")
 
 
 def page_address(path):
@@ -156,45 +166,99 @@ def check_page_links(checker, news, pages):
 
 
 def served_file(root, path):
-    """The built file that serves a site path, as the CDN does: folders from their index.html."""
-    target = root / path.lstrip("/")
-    if path.endswith("/") or path == "" or target.is_dir():
-        return target / PAGE_FILE
-    return target
+    """The built file (a path from `root`, a str) that serves a site path, as the CDN does: folders from their
+    index.html; None when there is none. The path's parts are read as pathlib reads them ("" and "." dropped)."""
+    target = "/".join([root, *(part for part in path.split("/") if part not in ("", "."))])
+    if path.endswith("/") or path == "" or os.path.isdir(target):
+        target = f"{target}/{PAGE_FILE}"
+    return target if os.path.isfile(target) else None
+
+
+def built_pages(root):
+    """The .html files under `root` (a str), as paths from it, in the order of their folders' names."""
+    pages = []
+    for folder, _, files in os.walk(root):
+        inside = folder[len(root) + 1 :]
+        pages += [f"{inside}/{name}" if inside else name for name in files if name.endswith(".html")]
+    return sorted(pages, key=lambda page: page.split("/"))
 
 
 def page_ids(tree):
     # As plain strings: lxml's results keep their whole page in memory (100 MB for 1,000 pages).
-    return {str(value) for value in tree.xpath("//@id")}
+    return set(PAGE_IDS(tree))
+
+
+class BuiltSite:
+    """The files of a built site and what its addresses lead to, each worked out once: most links
+    stand on every page."""
+
+    def __init__(self, root, site_url):
+        self.root = root
+        self.site = urlsplit(site_url)
+        self.ids = {}  # file -> the ids it has, read when a link asks for one
+        # What a link leads to: (its absolute address, the file or None, its #fragment), or None off the
+        # site. Keyed by the link alone when every page reads it alike (a web address, or a path from
+        # the root), else by (the page's folder, or its own address for a bare ?query or #fragment, link).
+        self.targets = {}
+        self.served = {}  # site path -> the file that serves it, or None
+
+    def target(self, page_url, link):
+        """(the link's absolute address, the file it leads to or None, its #fragment), or None off the site."""
+        if link in self.targets:
+            return self.targets[link]
+        parts = urlsplit(link)  # as urljoin reads it: what of the page's address it depends on
+        kept = parts.scheme and (parts.scheme != self.site.scheme or parts.netloc)  # urljoin leaves it as it is
+        if kept or parts.netloc or parts.path.startswith("/"):
+            key = link
+        else:
+            key = (page_url.rsplit("/", 1)[0] if parts.path else page_url, link)
+        if key not in self.targets:
+            self.targets[key] = self.lead(link, parts) if kept else self.lead(urljoin(page_url, link))
+        return self.targets[key]
+
+    def lead(self, address, parts=None):
+        parts = urlsplit(address) if parts is None else parts
+        if (parts.scheme, parts.netloc) != (self.site.scheme, self.site.netloc):
+            return None
+        path = unquote(parts.path)[len(self.site.path):] if parts.path.startswith(self.site.path) else None
+        if path not in self.served:
+            self.served[path] = served_file(self.root, path) if path is not None else None
+        return address, self.served[path], parts.fragment
+
+    def has_id(self, target, wanted, page, tree):
+        """Whether the file `target` has an element with the id `wanted`; `tree` is the page being read."""
+        if target == page and target not in self.ids:
+            if HAS_ID(tree, id=wanted):
+                return True
+            self.ids[target] = page_ids(tree)
+        elif target not in self.ids:
+            self.ids[target] = page_ids(read_page(target)) if Path(target).suffix == ".html" else set()
+        return wanted in self.ids[target]
+
+
+def read_page(path):
+    return html.fromstring(Path(path).read_bytes())
 
 
 def broken_links(root, site_url):
-    """Every link of the built pages under `root` to a missing file or #fragment: (count checked, problems)."""
-    root = Path(root)
-    site = urlsplit(site_url)
-    ids = {}  # file -> the ids it has, read once
-    served = {}  # site path -> the file that serves it, or None: most links are on every page
+    """Every link of the built pages under `root` to a missing file or #fragment: (count checked, problems).
+
+    A link is read as lxml's make_links_absolute reads it, against the page's own address: the site
+    has no <base>, and the check would not follow one."""
+    root = str(Path(root))
+    site = BuiltSite(root, site_url)
     checked, problems = 0, []
-    for page in sorted(root.rglob("*.html")):
-        own = page.relative_to(root).as_posix()
-        tree = html.fromstring(page.read_bytes())
-        ids.setdefault(page, page_ids(tree))
-        tree.make_links_absolute(f"{site_url}/{own}", resolve_base_href=False)
-        for element, _, address, _ in tree.iterlinks():
-            parts = urlsplit(address)
-            if element.tag == "meta" or (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
+    for own in built_pages(root):
+        page, page_url = f"{root}/{own}", f"{site_url}/{own}"
+        tree = read_page(page)
+        for link in PAGE_LINKS(tree):
+            found = site.target(page_url, link.strip())
+            if found is None:
                 continue
-            path = unquote(parts.path)[len(site.path):] if parts.path.startswith(site.path) else None
-            if path not in served:
-                target = served_file(root, path) if path is not None else None
-                served[path] = target if target is not None and target.is_file() else None
-            target = served[path]
+            address, target, fragment = found
             checked += 1
             if target is None:
                 problems.append(f"/{page_address(own)}: the link to {address} leads to no page or file of the site")
-            elif parts.fragment:
-                if target not in ids:
-                    ids[target] = page_ids(html.fromstring(target.read_bytes())) if target.suffix == ".html" else set()
-                if unquote(parts.fragment) not in ids[target]:
-                    problems.append(f"/{page_address(own)}: the link to {address} leads to no #{parts.fragment} on that page")
+            elif fragment and not site.has_id(target, unquote(fragment), page, tree):
+                problems.append(f"/{page_address(own)}: the link to {address} leads to no #{fragment} on that page")
     return checked, problems

@@ -4,9 +4,10 @@ import subprocess
 import sys
 
 import pytest
+from lxml import html
 
 from laceps import PROJECT_ROOT, site
-from laceps.links import broken_links
+from laceps.links import PAGE_LINKS, broken_links
 from tests.content_copy import build, copy_content, replace_in
 from tests.reading import PRODUCTION_URL
 
@@ -67,17 +68,26 @@ def broken_build(tmp_path_factory):
     try:
         build(content, folder)
     except site.BuildFailed as failure:
-        return failure
+        return failure, folder / "output"
     pytest.fail("the production build published broken links")
 
 
 def test_the_production_build_fails_naming_each_page_and_broken_link(broken_build):
-    problems = broken_build.log.splitlines()
+    failure, _ = broken_build
+    problems = failure.log.splitlines()
     assert f"/about-us/: the link to {PRODUCTION_URL}/contact/ leads to no page or file of the site" in problems
     assert f"/es/: the link to {PRODUCTION_URL}/es/contact/ leads to no page or file of the site" in problems
     assert f"/our-programs/: the link to {PRODUCTION_URL}/sample-draft/ leads to no page or file of the site" in problems
     assert f"/our-programs/: the link to {PRODUCTION_URL}/about-us/#no-such-section leads to no #no-such-section on that page" in problems
-    assert "broken link(s)" in str(broken_build)
+    assert "broken link(s)" in str(failure)
+
+
+def test_the_check_reads_every_link_lxml_finds_on_the_built_pages(broken_build):
+    """LINK_ATTRIBUTES: of the attributes lxml's iterlinks reads, all that the site's pages carry (a new one in a template fails here)."""
+    _, output = broken_build
+    for page in output.rglob("*.html"):
+        tree = html.fromstring(page.read_bytes())
+        assert sorted(PAGE_LINKS(tree)) == sorted(link for element, _, link, _ in tree.iterlinks() if element.tag != "meta"), page
 
 
 def test_a_local_build_shows_the_draft_the_link_leads_to(tmp_path):
