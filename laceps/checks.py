@@ -4,6 +4,10 @@ Each problem reads `path:line: what is wrong — how to fix it`, so a person
 editing in GitHub's web editor can go straight to the line. The build runs
 these checks first (laceps.plugins.quality), and so does `invoke check`.
 
+They run before every build, so they are quick, and quicker again in a process that builds again
+and again (`invoke livereload`): each Markdown file's own checks are remembered until the file
+changes (FileMemory), and only what reads other files is done again.
+
 They are also the build's guard against hostile or broken input: nothing the
 build reads may lie outside content/ (no symbolic links, no path that climbs
 out), and no file may make the build crash or work without end (text files
@@ -13,18 +17,20 @@ may not nest deeper than its reader can follow).
 
 import os
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, cached_property
 from html.parser import HTMLParser
 from pathlib import Path
+from stat import S_ISREG
 from urllib.parse import unquote
 
 import yaml
-from pelican.utils import slugify
 from PIL import Image, UnidentifiedImageError
 
-from laceps.links import check_page_links
+from laceps.links import ISO_DAY, check_page_links, day, slug, slugified, substitutions
 
 SUMMARY_MAX_CHARS = 160  # about what search engines show under a result
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M")
@@ -55,6 +61,7 @@ MAX_UNCLOSED_BRACKETS = 50
 MAX_ADDRESS_CHARS = 200  # a folder's name may be 255 bytes long
 # One step deeper into nested Markdown: an indentation level, a quote mark or a list marker.
 NESTING_STEP = re.compile(r" {4}|\t| {0,3}(?:>|[-*+][ \t]|\d{1,9}[.)][ \t])")
+NESTING_STARTS = frozenset(" \t>-*+")  # what a NESTING_STEP can start with, besides a digit (any \d)
 MARKDOWN_IN_HTML = re.compile(r"<\w+[^>]*\bmarkdown\s*=", re.IGNORECASE)  # each one nests a Markdown block
 BRACKET = re.compile(r"[\[\]()]")
 SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, when PyYAML was built with it
@@ -103,13 +110,39 @@ class Source:
     fields: dict  # lower-case key -> (value, line)
     body: list  # (line number, text)
 
+    @cached_property
+    def text(self):
+        """The body as one string."""
+        return "\n".join(line for _, line in self.body)
+
     def body_matches(self, pattern):
         """(line number, match) of each match of `pattern` in the body, which it may span several lines of."""
         if not self.body:
             return
-        first, text = self.body[0][0], "\n".join(line for _, line in self.body)
+        first, text = self.body[0][0], self.text
         for match in pattern.finditer(text):
             yield first + text.count("\n", 0, match.start()), match
+
+    @cached_property
+    def images(self):
+        """(line, src, alt) of each image in the body: ![alt](src), ![alt][label] and HTML's <img>."""
+        found = []
+        if "![" in self.text:  # what IMAGE and IMAGE_BY_LABEL start with
+            labels = {match["label"].lower(): match["src"] for _, match in self.body_matches(LABEL_DEFINITION)}
+            found += [(number, match["src"], match["alt"]) for number, match in self.body_matches(IMAGE)]
+            for number, match in self.body_matches(IMAGE_BY_LABEL):
+                label = (match["label"] or match["alt"]).lower()
+                if label in labels:  # Markdown shows an image without a definition as text
+                    found.append((number, labels[label], match["alt"]))
+        for number, match in self.body_matches(IMG_TAG) if "<" in self.text else ():
+            attributes = img_attributes(match[0])
+            found.append((number, attributes.get("src", ""), attributes.get("alt", "")))
+        return found
+
+    @cached_property
+    def internal_links(self):
+        """(line, link, its target) of each {filename}, {static} or {attach} link in the body."""
+        return [(number, match[0], match["target"]) for number, match in self.body_matches(INTERNAL_LINK)] if "{" in self.text else []
 
 
 def read_source(path, display, text):
@@ -133,31 +166,60 @@ def read_source(path, display, text):
     return Source(path, display, fields, body)
 
 
+class FileMemory:
+    """Each Markdown file's own checks, kept for the life of the process: `invoke livereload` checks
+    the content before every build, in one process, and a save changes one file. A file is checked
+    again when its stat signature (or the name it is shown by) changes; the checks of links and
+    images between files, and across files, are done again every time. One content folder, and one
+    set of the settings the own checks read, at a time: another starts the memory afresh."""
+
+    def __init__(self):
+        self.scope, self.files = None, {}  # (path, kind) -> ((signature, shown as), problems, Source or None)
+
+    def for_scope(self, scope):
+        if scope != self.scope:
+            self.scope, self.files = scope, {}
+        return self.files
+
+
+MEMORY = FileMemory()
+# A file changed this recently may change again within the same tick of its file system's clock
+# (FAT's ticks every two seconds), unseen: it is checked again next time, not remembered (git's
+# "racily clean" files).
+SETTLE_NS = 2_000_000_000
+
+
+def signature(stat):
+    """What a file was when it was read: any write changes its change time, its size or its inode."""
+    return stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, stat.st_dev
+
+
+def settled(stat):
+    return time.time_ns() - stat.st_ctime_ns > SETTLE_NS
+
+
 class Checker:
     def __init__(self, settings):
         self.settings = settings
         self.content = Path(settings["PATH"])
         self.inside = self.content.resolve()
+        self.substitutions = substitutions(settings)
         self.problems = []
+        self.entries = []  # everything in content/, as walk() finds it
+        self.shown_folders = {}  # folder -> how display() shows the files in it
+        self.remembered = MEMORY.for_scope((str(self.inside), repr(settings["NEWS_SECTIONS"]), repr(settings["NEWS_LANGS"])))
 
     def report(self, where, line, message, fix):
         self.problems.append(Problem(where, line, message, fix))
 
     def run(self):
+        self.entries = list(walk(str(self.content)))
         self.check_files()
-        news = self.sources(self.settings["ARTICLE_PATHS"])
-        pages = self.sources(self.settings["PAGE_PATHS"])
-        for source in news:
-            self.check_fields(source, NEWS_FIELDS)
-            self.check_news_item(source)
-        for source in pages:
-            self.check_fields(source, PAGE_FIELDS)
+        news = self.sources(self.settings["ARTICLE_PATHS"], "news item")
+        pages = self.sources(self.settings["PAGE_PATHS"], "page")
         for source in news + pages:
-            self.check_common(source)
-            self.check_nesting(source)
             self.check_links(source)
             self.check_images(source)
-            self.check_unfilled_body(source)
         self.check_unique(news, "news item")
         self.check_unique(pages, "page")
         self.check_addresses(news, pages)
@@ -168,13 +230,11 @@ class Checker:
     # --- Every file ------------------------------------------------------------
     def check_files(self):
         """Only plain files and folders: a symbolic link would publish whatever it points at."""
-        for folder, subfolders, files in os.walk(self.content):
-            for name in subfolders + files:
-                path = Path(folder, name)
-                if path.is_symlink():
-                    self.report(display(path), 1, "this is a symbolic link, not a file", "replace it with the file itself: the site reads only what is inside content/")
-                elif name in files and not path.is_file():
-                    self.report(display(path), 1, "this is not a plain file", "delete it: content/ holds only text files and pictures")
+        for entry in self.entries:
+            if entry.is_symlink():
+                self.report(display(entry.path), 1, "this is a symbolic link, not a file", "replace it with the file itself: the site reads only what is inside content/")
+            elif not entry.is_dir() and not entry.is_file():
+                self.report(display(entry.path), 1, "this is not a plain file", "delete it: content/ holds only text files and pictures")
 
     def is_inside(self, path):
         """True when `path`, with every link and .. followed, is a file or folder inside content/."""
@@ -184,10 +244,14 @@ class Checker:
         """A Markdown or YAML file's text (a byte order mark dropped), or None once what is wrong is reported."""
         if not self.is_inside(path) or not path.is_file():
             return None  # reported by check_files, and never read
-        if path.stat().st_size > MAX_TEXT_MB * 1_000_000:
+        return self.decoded(path, where, path.stat().st_size)
+
+    def decoded(self, path, where, size):
+        """read_text() of a plain file inside content/."""
+        if size > MAX_TEXT_MB * 1_000_000:
             self.report(where, 1, f"this file is larger than {MAX_TEXT_MB} MB", "a page or data file is a few KB of text: check that this is the right file, or split it")
             return None
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -196,14 +260,61 @@ class Checker:
             return None
 
     # --- Markdown files -----------------------------------------------------
-    def sources(self, folders):
+    def sources(self, folders, kind):
+        """The Markdown files under `folders` read, each with its own checks done (or remembered)."""
         found = []
         for folder in folders:
-            for path in sorted((self.content / folder).rglob("*.md")):
-                text = self.read_text(path, display(path))
-                if text is not None:
-                    found.append(read_source(path, display(path), text))
+            for path, where, stat in self.markdown_files(self.content / folder):
+                problems, source = self.own_checks(path, where, kind, stat)
+                self.problems += problems
+                if source is not None:
+                    found.append(source)
         return found
+
+    def markdown_files(self, folder):
+        """(path as a str, display(path), its stat or None) of each .md file under `folder`, in the order of
+        sorted(folder.rglob("*.md")). A plain file the walk of content/ found is known to be inside it:
+        only the others (linked, or in a folder outside) are resolved and checked on their own."""
+        walked = folder == self.content or any(entry.path == str(folder) and entry.is_dir(follow_symlinks=False) for entry in self.entries)
+        if ".." in folder.parts or not walked:
+            for path in sorted(folder.rglob("*.md")):
+                yield str(path), display(path), None
+            return
+        prefix = "" if folder == self.content else f"{folder}/"
+        found = [entry for entry in self.entries if entry.name.endswith(".md") and entry.path.startswith(prefix)]
+        for entry in sorted(found, key=lambda entry: entry.path[len(prefix) :].split("/")):
+            if entry.is_symlink():
+                yield entry.path, display(entry.path), None
+            elif entry.is_file(follow_symlinks=False):
+                yield entry.path, self.shown(os.path.dirname(entry.path), entry.name), entry.stat()
+
+    def shown(self, folder, name):
+        """display() of a file in a folder, for a file that is no link: the folder's part worked out once."""
+        if folder not in self.shown_folders:
+            self.shown_folders[folder] = display(Path(folder, "-"))[: -len("-")]
+        return self.shown_folders[folder] + name
+
+    def own_checks(self, path, where, kind, stat):
+        """(the problems, the Source or None) of a Markdown file's checks that read nothing else: from
+        memory for a plain file inside content/ (stat given) that is as it was."""
+        key, version = (path, kind), (signature(stat), where) if stat else None
+        remembered = self.remembered.get(key)
+        if version and remembered and remembered[0] == version:
+            return remembered[1:]
+        outer, self.problems, path = self.problems, [], Path(path)
+        text = self.decoded(path, where, stat.st_size) if stat else self.read_text(path, where)
+        source = read_source(path, where, text) if text is not None else None
+        if source is not None:
+            self.check_fields(source, NEWS_FIELDS if kind == "news item" else PAGE_FIELDS)
+            if kind == "news item":
+                self.check_news_item(source)
+            self.check_common(source)
+            self.check_nesting(source)
+            self.check_unfilled_body(source)
+        problems, self.problems = self.problems, outer
+        if version and settled(stat):
+            self.remembered[key] = (version, problems, source)
+        return problems, source
 
     def check_fields(self, source, spec):
         known = spec["required"] + spec["optional"]
@@ -281,7 +392,8 @@ class Checker:
         """Refuse Markdown that would crash its reader (too deep) or keep it busy for minutes (unclosed brackets)."""
         nested_blocks, unclosed = 0, 0
         for number, text in source.body:
-            nested_blocks += len(MARKDOWN_IN_HTML.findall(text))
+            if "markdown" in text.lower():
+                nested_blocks += len(MARKDOWN_IN_HTML.findall(text))
             if nesting_depth(text) + nested_blocks > MAX_NESTING:
                 self.report(
                     source.display,
@@ -303,32 +415,19 @@ class Checker:
                 )
                 return
 
-    def images(self, source):
-        """(line, src, alt) of each image in the body: ![alt](src), ![alt][label] and HTML's <img>."""
-        labels = {match["label"].lower(): match["src"] for _, match in source.body_matches(LABEL_DEFINITION)}
-        for number, match in source.body_matches(IMAGE):
-            yield number, match["src"], match["alt"]
-        for number, match in source.body_matches(IMAGE_BY_LABEL):
-            label = (match["label"] or match["alt"]).lower()
-            if label in labels:  # Markdown shows an image without a definition as text
-                yield number, labels[label], match["alt"]
-        for number, match in source.body_matches(IMG_TAG):
-            attributes = img_attributes(match[0])
-            yield number, attributes.get("src", ""), attributes.get("alt", "")
-
     def check_links(self, source):
-        images = {src for _, src, _ in self.images(source)}
-        for number, match in source.body_matches(INTERNAL_LINK):
-            if match[0] in images:
+        images = {src for _, src, _ in source.images}
+        for number, link, target in source.internal_links:
+            if link in images:
                 continue  # check_images says more about an image
-            target = content_file(match[0], source.path.parent, self.content)
-            if not target.is_relative_to(self.inside):
-                self.report(source.display, number, f"link to {match['target']!r} leads outside the content folder", "link only to files inside content/")
-            elif not target.is_file():
-                self.report(source.display, number, f"link to {match['target']!r}: that file does not exist", MISSING_FILE_FIX)
+            path = content_file(link, source.path.parent, self.content)
+            if not path.is_relative_to(self.inside):
+                self.report(source.display, number, f"link to {target!r} leads outside the content folder", "link only to files inside content/")
+            elif not path.is_file():
+                self.report(source.display, number, f"link to {target!r}: that file does not exist", MISSING_FILE_FIX)
 
     def check_images(self, source):
-        for number, src, alt in self.images(source):
+        for number, src, alt in source.images:
             if not alt.strip():
                 self.report(
                     source.display,
@@ -363,9 +462,7 @@ class Checker:
                 self.report(source.display, number, f"this line still says {FILL_IN}", "write the text you mean here, or delete the line")
 
     def slug(self, source):
-        if "slug" in source.fields:
-            return source.fields["slug"][0]
-        return slugify(source.fields.get("title", ("",))[0], regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"])
+        return slug(source.fields, self.substitutions)
 
     def check_unique(self, sources, kind):
         seen_slugs, seen_titles = {}, {}
@@ -390,7 +487,7 @@ class Checker:
     # --- Where pages are written ----------------------------------------------
     def check_addresses(self, news, pages):
         """Each page and news item is written inside the site, to a file of its own that the build makes for nothing else."""
-        owned = owned_outputs(self.settings)
+        owner_of = owned_outputs(self.settings)
         written = {}  # output path -> (slug, display): translations share their original's
         for source, kind in [*((s, "news item") for s in news), *((s, "page") for s in pages)]:
             fields, slug = source.fields, self.slug(source)
@@ -411,7 +508,7 @@ class Checker:
                     "shorten the Title, or add a shorter Slug: line",
                 )
                 continue
-            owner = next((label for pattern, label in owned if pattern.fullmatch(output)), None)
+            owner = owner_of(output)
             if owner:
                 self.report(source.display, line, f'this {kind} would be written to "{output}", which the build writes for {owner}', ADDRESS_FIX)
             elif output in written and written[output][0] != slug:
@@ -421,7 +518,7 @@ class Checker:
             if "url" in fields and fields["url"][0]:
                 value, url_line = fields["url"]
                 target = value + "index.html" if value.endswith("/") else value
-                owner = next((label for pattern, label in owned if pattern.fullmatch(target.lstrip("/"))), None)
+                owner = owner_of(target.lstrip("/"))
                 if owner:
                     self.report(source.display, url_line, f'URL "{value}" leads to what the build writes for {owner}', "write this page's own address, or delete the line")
 
@@ -592,6 +689,20 @@ class Checker:
                 self.report(display, line, f"{field} {value} is not a picture the site can read", UNREADABLE_FIX)
 
 
+def walk(folder):
+    """Everything under `folder` as os.scandir's entries, as os.walk finds it: folders reached through
+    a symbolic link are not gone into."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        yield entry
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk(entry.path)
+
+
 def display(path):
     """A path as the editor should read it: from the project folder when inside it (a link's own name, not its target's)."""
     path = Path(path).absolute()
@@ -601,7 +712,10 @@ def display(path):
         return str(path)
 
 
+@cache  # for the life of the process: the checks run before each build, on the same dates
 def parse_date(value):
+    if ISO_DAY.fullmatch(value):
+        return day(value)
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt)
@@ -612,6 +726,8 @@ def parse_date(value):
 
 def nesting_depth(line):
     """How many lists, quotes and indented blocks this line of Markdown is inside."""
+    if line[:1] not in NESTING_STARTS and not line[:1].isdecimal():
+        return 0
     depth, position = 0, 0
     while match := NESTING_STEP.match(line, position):
         depth, position = depth + 1, match.end()
@@ -619,6 +735,8 @@ def nesting_depth(line):
 
 
 def unclosed_brackets(line):
+    if "[" not in line and "(" not in line:
+        return 0
     opened = {"[": 0, "(": 0}
     for match in BRACKET.finditer(line):
         bracket = match[0]
@@ -630,14 +748,31 @@ def unclosed_brackets(line):
     return sum(opened.values())
 
 
+IMAGE_STATES = {}  # (image, signature()) -> image_state(), for the life of the process
+
+
 def image_state(path, inside):
     """Why laceps.plugins.images could not make the published sizes of this image ("outside", "missing",
     "too large", "unreadable"), or None when it can. Only the header is decoded before the size is known."""
     path = path.resolve()
     if not path.is_relative_to(inside):
         return "outside"
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except (OSError, ValueError):
         return "missing"
+    if not S_ISREG(stat.st_mode):
+        return "missing"
+    key = (str(path), signature(stat))
+    if key not in IMAGE_STATES:
+        state = decoded_image_state(path)
+        if not settled(stat):
+            return state
+        IMAGE_STATES[key] = state
+    return IMAGE_STATES[key]
+
+
+def decoded_image_state(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below, in words
@@ -678,7 +813,8 @@ def leaves_site(address):
 
 
 def owned_outputs(settings):
-    """What the build writes besides pages and news items, from its settings: [(pattern of paths, what it is)]."""
+    """What the build writes besides pages and news items, from its settings: a function that says what a
+    path is written for (the first of them that it is), or None."""
     files = {settings.get(f"{name.upper()}_SAVE_AS", f"{name}.html"): f"{name.upper()}_SAVE_AS" for name in settings["DIRECT_TEMPLATES"]}
     files[settings["SITEMAP"]["save_as"]] = "the sitemap (SITEMAP)"
     files.update({metadata["path"]: f"content/{source}" for source, metadata in settings["EXTRA_PATH_METADATA"].items() if "path" in metadata})
@@ -693,12 +829,20 @@ def owned_outputs(settings):
         **{folder: "the static files (STATIC_PATHS)" for folder in settings["STATIC_PATHS"]},
     }
     for section in settings["NEWS_SECTIONS"]:
-        slug = slugify(section, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"])
+        slug = slugified(section, substitutions(settings))
         folders[os.path.dirname(settings["CATEGORY_SAVE_AS"].format(slug=slug))] = f"the news section {section} (CATEGORY_SAVE_AS)"
     patterns = [(re.escape(path), label) for path, label in files.items()]
     patterns += [(r"[^/]+".join(map(re.escape, re.split(r"\{\w+\}", path))), f"the feeds ({key})") for key, path in feeds.items()]
     patterns += [(re.escape(folder.strip("/")) + "/.*", label) for folder, label in folders.items()]
-    return [(re.compile(pattern), label) for pattern, label in patterns]
+    # One expression, its n-th group the n-th pattern: the first that matches the whole path is the one.
+    any_of = re.compile("|".join(f"({pattern})" for pattern, _ in patterns))
+    labels = [label for _, label in patterns]
+
+    def owner(path):
+        match = any_of.fullmatch(path)
+        return labels[match.lastindex - 1] if match else None
+
+    return owner
 
 
 def mapping_value(node, key):

@@ -12,6 +12,7 @@ every link of the built site to work:
 """
 
 import difflib
+import functools
 import math
 import os
 import posixpath
@@ -30,6 +31,7 @@ MARKDOWN_LINK = re.compile(r"\]\(\s*<?(?P<address>[^)\s>]+)")
 REFERENCE_LINK = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(?P<address>[^\s>]+)")
 HTML_LINK = re.compile(r"""\bhref\s*=\s*["'](?P<address>[^"']+)""", re.IGNORECASE)
 PAGE_FILE = "index.html"
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The attributes the built-link check reads, on the element lxml parsed the page into and all inside it:
 # of those lxml's iterlinks reads, the ones this site's pages carry (its templates', and those
 # laceps.plugins.sanitize lets a body keep). tests/test_links.py holds them to iterlinks on every built page.
@@ -46,6 +48,36 @@ def page_address(path):
     return canonical_path(path.lstrip("/"))
 
 
+def slug(fields, substitutions):
+    """A page's or news item's slug: its Slug field, or its Title as Pelican slugifies it with
+    SLUG_REGEX_SUBSTITUTIONS (as a tuple of pairs)."""
+    if "slug" in fields:
+        return fields["slug"][0]
+    return slugified(fields.get("title", ("",))[0], substitutions)
+
+
+def substitutions(settings):
+    return tuple(map(tuple, settings["SLUG_REGEX_SUBSTITUTIONS"]))
+
+
+# Memoized for the life of the process, as links_in and resolve below: the checks run before each
+# build, and meet the same titles, dates and lines each time.
+@functools.cache
+def slugified(title, substitutions):
+    return slugify(title, regex_subs=substitutions)
+
+
+@functools.cache
+def day(date):
+    """The day a Date field starts with, or None."""
+    try:
+        if ISO_DAY.fullmatch(date[:10]):  # as strptime reads it, ten times quicker
+            return datetime(int(date[:4]), int(date[5:7]), int(date[8:10]))
+        return datetime.strptime(date[:10], "%Y-%m-%d")
+    except ValueError:
+        return None
+
+
 def looks_like_a_page(address):
     """Page addresses end with "/" (or name no file); files the build makes (feeds, images) are left
     to the check of the built site."""
@@ -58,6 +90,7 @@ class SiteAddresses:
 
     def __init__(self, settings):
         self.settings = settings
+        self.substitutions = substitutions(settings)
         self.main_lang = settings["DEFAULT_METADATA"]["lang"]
         self.other_langs = list(settings["I18N_SUBSITES"])
         self.addresses = set()
@@ -70,34 +103,23 @@ class SiteAddresses:
         for lang in [self.main_lang, *self.other_langs]:
             self.addresses.add(self.in_site(lang, address))
 
-    def slug(self, fields):
-        if "slug" in fields:
-            return fields["slug"][0]
-        return slugify(fields.get("title", ("",))[0], regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"])
-
     def page_url(self, fields):
         """A page's own address: its URL field, or PAGE_URL. Every page exists in every language's site."""
         if "url" in fields:
             return page_address(fields["url"][0])
-        return page_address(self.settings["PAGE_URL"].format(slug=self.slug(fields)))
+        return page_address(self.settings["PAGE_URL"].format(slug=slug(fields, self.substitutions)))
 
     def item_url(self, fields):
         """A news item's page address, or None when it has no page (or its date is unreadable)."""
-        try:
-            date = datetime.strptime(fields["date"][0][:10], "%Y-%m-%d")
-        except (KeyError, ValueError):
+        date = day(fields["date"][0]) if "date" in fields else None
+        if date is None:
             return None
-        url = page_address(self.settings["ARTICLE_URL"].format(slug=self.slug(fields), date=date))
+        url = page_address(self.settings["ARTICLE_URL"].format(slug=slug(fields, self.substitutions), date=date))
         return self.in_site(fields.get("lang", (self.main_lang,))[0], url)
 
-    def add_page(self, source):
-        self.in_every_site(self.page_url(source.fields))
-
-    def add_news_item(self, source):
-        if any(text.strip() for _, text in source.body):
-            url = self.item_url(source.fields)
-            if url is not None:
-                self.addresses.add(url)
+    def add_news_item(self, source, url):
+        if url is not None and any(text.strip() for _, text in source.body):
+            self.addresses.add(url)
         section = source.fields.get("category", ("",))[0]
         self.section_sizes[section] = self.section_sizes.get(section, 0) + 1
 
@@ -109,8 +131,7 @@ class SiteAddresses:
             self.in_every_site(page_address(self.settings.get(f"{name.upper()}_SAVE_AS", f"{name}.html")))
         per_page = self.settings["DEFAULT_PAGINATION"]
         for name in self.settings["NEWS_SECTIONS"]:
-            slug = slugify(name, regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"])
-            section = page_address(self.settings["CATEGORY_URL"].format(slug=slug))
+            section = page_address(self.settings["CATEGORY_URL"].format(slug=slugified(name, self.substitutions)))
             count = self.section_sizes.get(name, 0)
             if count:
                 self.in_every_site(section)
@@ -119,13 +140,15 @@ class SiteAddresses:
         return self.addresses
 
 
+@functools.cache
 def links_in(text):
     """The addresses of the links on one line of Markdown."""
-    for pattern in (MARKDOWN_LINK, REFERENCE_LINK, HTML_LINK):
-        for match in pattern.finditer(text):
-            yield match["address"]
+    # Each pattern only on a line with what it cannot match without: most lines have none of them.
+    patterns = [pattern for pattern, needs in ((MARKDOWN_LINK, "]("), (REFERENCE_LINK, "]:"), (HTML_LINK, "=")) if needs in text]
+    return tuple(match["address"] for pattern in patterns for match in pattern.finditer(text))
 
 
+@functools.cache
 def resolve(address, own_url):
     """A link's target as a page address, or None when the link leaves the site or names a file
     by {filename}/{static} (checked apart), mail, a phone or a fragment of the same page."""
@@ -143,12 +166,14 @@ def resolve(address, own_url):
 def check_page_links(checker, news, pages):
     """Report, with path:line, each link in a news item or page to a page address the site will not have."""
     predicted = SiteAddresses(checker.settings)
-    for source in pages:
-        predicted.add_page(source)
-    for source in news:
-        predicted.add_news_item(source)
+    page_urls = [(source, predicted.page_url(source.fields)) for source in pages]
+    item_urls = [(source, predicted.item_url(source.fields)) for source in news]
+    for _, url in page_urls:
+        predicted.in_every_site(url)
+    for source, url in item_urls:
+        predicted.add_news_item(source, url)
     addresses = predicted.finish()
-    for source, own_url in [*((s, predicted.page_url(s.fields)) for s in pages), *((s, predicted.item_url(s.fields) or "") for s in news)]:
+    for source, own_url in [*page_urls, *((source, url or "") for source, url in item_urls)]:
         for number, text in source.body:
             for address in links_in(text):
                 target = resolve(address, own_url)

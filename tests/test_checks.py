@@ -3,13 +3,14 @@
 Each case copies the real content, writes one broken file into it (or deletes
 one) and expects exactly one line, `path:line: what is wrong — how to fix it`.
 A few cases also go through the real build, which must refuse with that line.
+The last tests run the checks again in one process, as `invoke livereload` does.
 """
 
 import pytest
 from invoke.exceptions import Exit
 from pelican.settings import read_settings
 
-from laceps import site
+from laceps import checks, site
 from laceps.checks import check_content
 from tests.content_copy import build, copy_content, make_photo
 
@@ -228,3 +229,55 @@ def test_the_build_refuses_broken_content_with_the_message(case, tmp_path, capfd
     assert f"{tmp_path}/{CASES[case][2]}\n" in stderr
     assert "The build stopped: 1 problem(s) in the content." in stderr
     assert not (tmp_path / "output" / "index.html").exists()
+
+
+@pytest.fixture
+def files_read(monkeypatch):
+    """The Markdown files the checks read (not remembered), each run's in a list of its own; files count as settled at once."""
+    runs, read_source = [], checks.read_source
+    monkeypatch.setattr(checks, "SETTLE_NS", 0)
+    monkeypatch.setattr(checks, "read_source", lambda path, *rest: runs[-1].append(path.name) or read_source(path, *rest))
+    return runs
+
+
+def run_checks(content, runs, settings=None):
+    runs.append([])
+    return [str(problem) for problem in check_content(settings or settings_for(content))]
+
+
+def test_a_check_again_reads_only_the_files_that_changed_and_still_compares_every_file(tmp_path, monkeypatch, files_read):
+    content = copy_content(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_checks(content, files_read) == []
+    assert len(files_read[-1]) > 10
+    assert run_checks(content, files_read) == [] and files_read[-1] == []
+    (content / "news/broken.md").write_text(news("Link: http://example.org/story"), encoding="utf-8")
+    assert run_checks(content, files_read) == [CASES["link not https"][2]] and files_read[-1] == ["broken.md"]
+    # A remembered file still meets a new one in the checks across files.
+    duplicate = HEADER.replace("A sample item", "Graduados de escuelas preparatorias") + "Lang: es\n"
+    (content / "news/broken.md").write_text(duplicate, encoding="utf-8")
+    assert run_checks(content, files_read) == [CASES["duplicate address"][2]] and files_read[-1] == ["broken.md"]
+    (content / "news/broken.md").unlink()
+    assert run_checks(content, files_read) == [] and files_read[-1] == []
+
+
+def test_a_check_again_reads_every_file_when_the_settings_they_are_read_by_change(tmp_path, monkeypatch, files_read):
+    content = copy_content(tmp_path)
+    (content / "news/broken.md").write_text(HEADER.replace("News Stories", "Announcements"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run_checks(content, files_read) == [CASES["unknown section"][2]]
+    settings = settings_for(content)
+    settings["NEWS_SECTIONS"] = [*settings["NEWS_SECTIONS"], "Announcements"]
+    assert run_checks(content, files_read, settings) == [] and "broken.md" in files_read[-1]
+
+
+def test_a_file_changed_again_within_a_tick_of_its_clock_is_not_taken_for_the_one_checked(tmp_path, monkeypatch):
+    content = copy_content(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    # Two writes within one tick of the file system's clock: the same times, the same size, the same file.
+    monkeypatch.setattr(checks, "signature", lambda stat: (stat.st_size, stat.st_ino))
+    path = content / "news/broken.md"
+    path.write_text(news("Lang: en"), encoding="utf-8")
+    assert check_content(settings_for(content)) == []
+    path.write_text(news("Lang: fr"), encoding="utf-8")
+    assert [str(problem) for problem in check_content(settings_for(content))] == [CASES["unknown lang"][2]]
