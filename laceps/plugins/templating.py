@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import pass_context
+from markdown import Markdown
 from markupsafe import Markup
 from pelican import signals
 from pelican.contents import Article
 from pelican.readers import MarkdownReader
-from pelican.utils import slugify
+from pelican.utils import pelican_open, slugify
 from typogrify.filters import typogrify
 
 from laceps.plugins import is_subsite
@@ -34,10 +35,23 @@ def escape_text(text):
 
 
 class PlainTextMetadataMarkdownReader(MarkdownReader):
-    """Markdown reader whose plain-text fields come out HTML-escaped."""
+    """Markdown reader whose plain-text fields come out HTML-escaped, and which parses every file
+    with one Markdown instance, reset between files: Pelican's makes a new one for each, loading
+    every extension again (a fifth of the time Markdown takes)."""
 
     def read(self, source_path):
-        content, metadata = super().read(source_path)
+        self._source_path = source_path
+        if getattr(self, "_md", None) is None:
+            self._md = Markdown(**self.settings["MARKDOWN"])
+            # Pelican's _parse_metadata removes the metadata preprocessor from the instance: kept to put back.
+            self.meta_preprocessor = next((self._md.preprocessors["meta"], "meta", item.priority)
+                                          for item in self._md.preprocessors._priority if item.name == "meta")
+        else:
+            self._md.reset()
+            self._md.preprocessors.register(*self.meta_preprocessor)
+        with pelican_open(source_path) as text:
+            content = self._md.convert(text)
+        metadata = self._parse_metadata(self._md.Meta)
         if "title" in metadata and "slug" not in metadata:
             # The slug must come from the raw title, not its escaped form.
             metadata["slug"] = slugify(
