@@ -235,6 +235,7 @@ def test_the_build_refuses_broken_content_with_the_message(case, tmp_path, capfd
 def files_read(monkeypatch):
     """The Markdown files the checks read (not remembered), each run's in a list of its own; files count as settled at once."""
     runs, read_source = [], checks.read_source
+    monkeypatch.setattr(checks.MEMORY, "enabled", True)  # as invoke livereload turns it on
     monkeypatch.setattr(checks, "SETTLE_NS", 0)
     monkeypatch.setattr(checks, "read_source", lambda path, *rest: runs[-1].append(path.name) or read_source(path, *rest))
     return runs
@@ -271,7 +272,16 @@ def test_a_check_again_reads_every_file_when_the_settings_they_are_read_by_chang
     assert run_checks(content, files_read, settings) == [] and "broken.md" in files_read[-1]
 
 
+def test_a_process_that_checks_once_remembers_nothing(tmp_path, monkeypatch, files_read):
+    monkeypatch.setattr(checks, "MEMORY", checks.FileMemory())  # off, as in `invoke build`
+    content = copy_content(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_checks(content, files_read) == [] and run_checks(content, files_read) == []
+    assert files_read[0] == files_read[1] and len(files_read[1]) > 10 and not checks.MEMORY.files
+
+
 def test_a_file_changed_again_within_a_tick_of_its_clock_is_not_taken_for_the_one_checked(tmp_path, monkeypatch):
+    monkeypatch.setattr(checks.MEMORY, "enabled", True)
     content = copy_content(tmp_path)
     monkeypatch.chdir(tmp_path)
     # Two writes within one tick of the file system's clock: the same times, the same size, the same file.
