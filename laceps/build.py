@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -129,7 +130,8 @@ class SearchIndex:
     site. Pages count in the order they are added."""
 
     def __init__(self, output):
-        self.output = Path(output)
+        self.output = Path(output).resolve()
+        self.root = f"{self.output}{os.sep}"
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -145,11 +147,18 @@ class SearchIndex:
 
     def add(self, path, context=None):
         if path.endswith(".html"):
-            relative = Path(path).resolve().relative_to(self.output).as_posix()
             page = Path(path).read_text(encoding="utf-8")
             if len(self.pending) >= IN_FLIGHT:
                 self.pending.popleft().result()
-            self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=relative), self.loop))
+            self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=self.relative(path)), self.loop))
+
+    def relative(self, path):
+        """`path` from the site's folder, as Pagefind names pages. Pelican writes inside OUTPUT_PATH,
+        which the build resolves: most paths need no look-ups on disk (a third of the time of `add`)."""
+        inside = os.path.abspath(path)
+        if not inside.startswith(self.root):
+            inside = str(Path(path).resolve())
+        return Path(inside).relative_to(self.output).as_posix()
 
     def write(self, folder=None):
         """Write the index into `folder` (the site's pagefind/). The files come in the answer: the
