@@ -8,6 +8,7 @@ cache kept beside Pelican's own in CACHE_PATH. laceps.site.build keys CACHE_PATH
 by the settings and plugins, so a change of typography settings starts afresh.
 """
 
+import hashlib
 import pickle
 from pathlib import Path
 
@@ -18,12 +19,17 @@ from laceps.plugins import is_subsite
 
 CACHE_FILE = "typogrify.pickle"
 original_typogrify = typogrify.filters.typogrify
-known = {}  # (text, ignore_tags, options) -> typogrified text, loaded from the last build
+known = {}  # key_of(text, ignore_tags, options) -> typogrified text, loaded from the last build
 used = {}  # what this build needed: all that is saved, so the cache never outgrows the site
 
 
+def key_of(text, ignore_tags, options):
+    """A text's key by its digest, not the text: the texts are already in Pelican's content cache."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest(), tuple(ignore_tags or ()), tuple(sorted(options.items()))
+
+
 def cached_typogrify(text, ignore_tags=None, **options):
-    key = (text, tuple(ignore_tags or ()), tuple(sorted(options.items())))
+    key = key_of(text, ignore_tags, options)
     if key not in used:
         used[key] = known[key] if key in known else original_typogrify(text, ignore_tags, **options)
     return used[key]
