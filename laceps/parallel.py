@@ -20,6 +20,7 @@ the build itself, which shows the problem as it always does. Output is byte for 
 (tests/test_build_identity.py).
 """
 
+import collections
 import logging
 import multiprocessing
 import os
@@ -71,11 +72,19 @@ def on_workers(function, items):
     """function(item) for each item, on forked workers; yields the results in order (None where it failed)."""
     global forked
     ranges = [(start, min(start + CHUNK, len(items))) for start in range(0, len(items), CHUNK)]
+    workers = len(os.sched_getaffinity(0))
     forked = (function, items)
     try:
-        with multiprocessing.get_context("fork").Pool(len(os.sched_getaffinity(0)), initializer=quiet_worker) as pool:
-            for results in pool.imap(run_range, ranges):
-                yield from results
+        with multiprocessing.get_context("fork").Pool(workers, initializer=quiet_worker) as pool:
+            # A few chunks ahead of the build, no more: rendered pages waiting for the build to write
+            # them would pile up in its memory (25 MB at 1,000 items), as Pool.imap lets them.
+            waiting = collections.deque()
+            for bounds in ranges:
+                if len(waiting) == 2 * workers:
+                    yield from waiting.popleft().get()
+                waiting.append(pool.apply_async(run_range, (bounds,)))
+            while waiting:
+                yield from waiting.popleft().get()
     finally:
         forked = None
 
