@@ -23,6 +23,8 @@ CONTENT = PROJECT_ROOT / "content"
 # What the development build reads: a save in any of them rebuilds (invoke livereload).
 WATCHED_FOLDERS = (CONTENT, PROJECT_ROOT / "theme", PROJECT_ROOT / "laceps")
 WATCHED_FILES = (DEV_SETTINGS,)
+CACHE_KEY_LENGTH = 12  # hexadecimal digits of the digest that names a cache folder
+CACHE_KEY = re.compile(f"[0-9a-f]{{{CACHE_KEY_LENGTH}}}")
 # A content problem as laceps.checks.Problem prints it: `path:line: what — how to fix`.
 PROBLEM_LINE = re.compile(r"^[^\s:][^:]*:\d+: .+ — .+$")
 
@@ -42,7 +44,7 @@ def cache_folder():
     digest = hashlib.sha256()
     for path in sorted([DEV_SETTINGS, PRODUCTION_SETTINGS, *(PROJECT_ROOT / "laceps").rglob("*.py")]):
         digest.update(path.read_bytes())
-    return PROJECT_ROOT / "cache" / digest.hexdigest()[:12]
+    return PROJECT_ROOT / "cache" / digest.hexdigest()[:CACHE_KEY_LENGTH]
 
 
 def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, quiet=False):
@@ -67,7 +69,16 @@ def run_build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None,
     except pipeline.Failed as failure:
         raise BuildFailed("the build failed; the messages above say why", log=failure.log) from None
     check_built_links(Path(output), built, capture)
+    forget_other_caches(Path(built["CACHE_PATH"]))
     return Path(output)
+
+
+def forget_other_caches(kept):
+    """Delete the cache folders of other versions of the settings and plugins beside `kept`: no build
+    reads them again, and CI saves the whole cache/ after every publish."""
+    for folder in kept.parent.iterdir() if kept.parent == PROJECT_ROOT / "cache" else ():
+        if folder != kept and CACHE_KEY.fullmatch(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_built_links(output, settings, capture=False):

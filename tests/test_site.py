@@ -395,3 +395,16 @@ def test_a_pelican_warning_fails_the_build(tmp_path, capfd):
     with pytest.raises(site.BuildFailed):
         build_variant(tmp_path, extra={"SITEURL": "https://lacfeps.org/"})
     assert "Removed extraneous trailing slash from" in capfd.readouterr().out
+
+
+def test_a_build_keeps_one_cache_folder_the_one_of_its_settings_and_plugins(tmp_path, monkeypatch):
+    monkeypatch.setattr(site, "PROJECT_ROOT", tmp_path)
+    kept, older, other = (tmp_path / "cache" / name for name in ("0123456789ab", "ba9876543210", "translations"))
+    for folder in (kept, older, other):
+        (folder / "data").mkdir(parents=True)
+    site.forget_other_caches(kept)
+    assert sorted(path.name for path in (tmp_path / "cache").iterdir()) == ["0123456789ab", "translations"]
+    given = tmp_path / "elsewhere" / "ba9876543210"  # a cache folder given by the caller (the tests')
+    given.mkdir(parents=True)
+    site.forget_other_caches(tmp_path / "elsewhere" / "0123456789ab")
+    assert given.is_dir() and kept.is_dir()
