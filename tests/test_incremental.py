@@ -131,7 +131,7 @@ def test_after_each_save_the_incremental_output_is_the_clean_one(tmp_path):
             resident.build(saved)
         except Failed as failure:
             pytest.fail(f"step {step}, after saving {saved}:\n{failure.log}")
-        resident.update_search()
+        resident.finish()
         resident.wait_for_search()
         expected = files(clean_build(sources, tmp_path / f"clean-{step}"))
         got = files(output)
