@@ -1,9 +1,9 @@
 """The local server of `invoke serve` and `invoke livereload`.
 
 `serve_folder` serves a built site as it is. `LiveReload` also watches the sources, calls a
-`rebuild(changed_paths) -> BuildResult` function after each save (a full build today; a
-resident incremental build can take its place), prints one line per build, and tells the
-open pages through Server-Sent Events: every page it serves gets /__reload.js, which reloads
+`rebuild(changed_paths) -> BuildResult` function after each save (laceps.site gives it the
+resident build of laceps.incremental), prints one line per build, and tells the open pages
+through Server-Sent Events: every page it serves gets /__reload.js, which reloads
 the page when a build finishes. While the last build has failed, every page shows the
 problems instead, and reloads by itself once a save fixes them. The built files are never
 changed: the script is added to the responses only.
@@ -33,8 +33,9 @@ HOST = "127.0.0.1"
 RELOAD_SCRIPT = "/__reload.js"
 BUILD_EVENTS = "/__reload"
 # Quiet time that ends a save: an editor that writes a temporary file and renames it over
-# the original makes several changes within a few milliseconds; they make one rebuild.
-SETTLE_MS = 200
+# the original makes several changes within a few milliseconds; they make one rebuild. Every
+# save waits this long before its build starts.
+SETTLE_MS = 50
 KEEPALIVE_SECONDS = 15  # a comment line now and then: a closed tab is noticed, its thread freed
 LOG_TAIL_LINES = 25
 SCRIPT_SOURCE = b"""\
