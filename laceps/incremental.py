@@ -25,6 +25,7 @@ import gc
 import hashlib
 import html
 import multiprocessing
+import operator
 import os
 import pickle
 import re
@@ -55,6 +56,15 @@ from laceps.plugins import images, typography_cache
 SCALARS = (str, bytes, int, float, bool, type(None), date, datetime, timedelta, Decimal)
 CODE = (FunctionType, BuiltinFunctionType, MethodType, ModuleType, type)
 CONTAINERS = (dict, list, set)  # what copied() copies
+# Methods of Pelican's (4.12) contents that work their answer out again at every call (6,000 URLs a
+# build at 1,000 items), from their arguments, the settings, and these fields only.
+REMEMBERED_METHODS = {
+    "get_url_setting": ("override_url", "override_save_as", "metadata", "source_path", "slug", "lang", "date",
+                        "author", "category", "_status", "in_default_lang"),
+    "get_relative_source_path": ("source_path",),
+    "get_static_links": ("_content", "source_path"),
+}
+ABSENT = object()
 PAGINATED = ("articles", "dates")  # the lists Pelican's writer paginates, by their names in a page's context
 NOT_RENDERED = ("_context", "settings")  # a Content's links back to everything: settings are digested on their own
 # Where a page names another file of the site: a link, an image, a share card in a meta tag.
@@ -214,6 +224,16 @@ class RememberedTemplate:
         return text
 
 
+class KeptFile:
+    """Where Pelican's writer writes a page whose file is left as it is."""
+
+    def write(self, text):
+        return len(text)
+
+
+KEPT = KeptFile()
+
+
 def named_files(text, page, root, root_url):
     """The files of the site a page names, as paths from the main site's output folder (`root`,
     served at `root_url`: every language's site is in it)."""
@@ -243,6 +263,7 @@ class Record:
         self.fields = copied({name: value for name, value in vars(content).items() if name not in NOT_RENDERED})
         self.digests = {}  # field -> digest of the record's value, as Digests computes a content's
         self.linked = None  # linked_files of its text
+        self.answers = {}  # (method, arguments) -> a REMEMBERED_METHODS' answer for a content as recorded
 
     def content(self, settings, context):
         """A content equal to the one the generator would make again from the same file."""
@@ -263,6 +284,17 @@ class Record:
         if self.linked is None:
             self.linked = linked_files(content)
         return self.linked
+
+    def answer(self, method, fields, content, arguments, work_out):
+        """What a content's `method` answers to `arguments` (positional, then named), worked out
+        once for as long as the fields it answers from are the record's."""
+        positional, named = arguments
+        if not all(unchanged(vars(content).get(name, ABSENT), self.fields.get(name, ABSENT)) for name in fields):
+            return work_out(content, *positional, **named)
+        key = (method, positional, tuple(sorted(named.items())))
+        if key not in self.answers:
+            self.answers[key] = work_out(content, *positional, **named)
+        return copied(self.answers[key])
 
     def digest(self, name, digests):
         if name not in self.digests:
@@ -288,13 +320,16 @@ def unchanged(value, recorded):
     taken out since: the same objects, in the same order."""
     if value is recorded:
         return True
-    if type(value) is not type(recorded):
+    kind = type(value)
+    if kind is not type(recorded) or kind not in (dict, list):
         return False
-    if type(value) is dict:
-        return list(value) == list(recorded) and all(unchanged(field, recorded[name]) for name, field in value.items())
-    if type(value) is list:
-        return len(value) == len(recorded) and all(map(unchanged, value, recorded))
-    return False
+    if kind is dict:
+        if list(value) != list(recorded):
+            return False
+        value, recorded = value.values(), recorded.values()
+    elif len(value) != len(recorded):
+        return False
+    return all(map(operator.is_, value, recorded)) or all(map(unchanged, value, recorded))
 
 
 def merge(into, notes):
@@ -305,19 +340,34 @@ def merge(into, notes):
             into[key] = value
 
 
+class Notes(dict):
+    """A notebook's entries made while one content is made. An entry the notebook holds already,
+    which the plugin looks up (`in`) rather than making it again, is the content's note too."""
+
+    def __init__(self, book):
+        super().__init__()
+        self.book = book
+
+    def __contains__(self, key):
+        if not dict.__contains__(self, key) and key in self.book:
+            self[key] = self.book[key]
+        return dict.__contains__(self, key)
+
+
 @contextlib.contextmanager
 def noted(notes):
     """The NOTEBOOKS' entries made meanwhile, also listed in `notes` (one dict per notebook)."""
-    kept = [getattr(module, name) for module, name in NOTEBOOKS]
-    notes[:] = [{} for _ in NOTEBOOKS]
+    books = [getattr(module, name) for module, name in NOTEBOOKS]
+    notes[:] = [Notes(book) for book in books]
     for (module, name), fresh in zip(NOTEBOOKS, notes):
         setattr(module, name, fresh)
     try:
         yield
     finally:
-        for (module, name), book, fresh in zip(NOTEBOOKS, kept, notes):
+        for (module, name), book, fresh in zip(NOTEBOOKS, books, notes):
             setattr(module, name, book)
             merge(book, fresh)
+        notes[:] = [dict(fresh) for fresh in notes]
 
 
 class ContentRecords:
@@ -330,10 +380,10 @@ class ContentRecords:
     def __init__(self):
         self.records = {}  # (generator's kind, site's language, file's absolute path) -> Record
         self.used = set()  # the keys this build read or made
-        self.origins = {}  # id of a content this build copied -> (the content, its record)
+        self.origins = {}  # id of a content this build copied or recorded -> (the content, its record)
 
     def origin(self, content):
-        """The record `content` was copied from in this build, if it was."""
+        """The record `content` was copied from, or made from, in this build, if any."""
         found = self.origins.get(id(content))
         return found[1] if found and found[0] is content else None
 
@@ -350,6 +400,28 @@ class ContentRecords:
         """After a build: files no longer there, or no longer read, lose their records."""
         self.records = {key: record for key, record in self.records.items() if key in self.used}
         self.used, self.origins = set(), {}
+
+    @contextlib.contextmanager
+    def remembering_answers(self):
+        """Meanwhile, a content copied from its record takes the answers of REMEMBERED_METHODS from
+        the record."""
+        originals = {method: getattr(Content, method) for method in REMEMBERED_METHODS}
+
+        def remembering(method, fields, work_out):
+            def answer(content, *positional, **named):
+                record = self.origin(content)
+                if record is None:
+                    return work_out(content, *positional, **named)
+                return record.answer(method, fields, content, (positional, named), work_out)
+            return answer
+
+        for method, fields in REMEMBERED_METHODS.items():
+            setattr(Content, method, remembering(method, fields, originals[method]))
+        try:
+            yield
+        finally:
+            for method, work_out in originals.items():
+                setattr(Content, method, work_out)
 
     def attach(self, generator):
         """For generator_init: the generator asks these records before reading a file (its
@@ -380,7 +452,8 @@ class ContentRecords:
         def cache_data(filename, content):
             made = key(filename)
             self.used.add(made)
-            self.records[made] = Record(stamp(made[2]), content, notes_of.pop(made[2]))
+            record = self.records[made] = Record(stamp(made[2]), content, notes_of.pop(made[2]))
+            self.origins[id(content)] = (content, record)  # as if copied from it: the record learns its answers and digests now
 
         generator.get_cached_data, generator.cache_data = get_cached_data, cache_data
         generator.readers.read_file = noting_read_file
@@ -464,7 +537,7 @@ class ResidentBuild:
                 if filename not in reused or override or filename in self._written_files or filename in self._overridden_files:
                     return super()._open_w(filename, encoding, override)
                 self._written_files.add(filename)
-                return open(os.devnull, "w", encoding=encoding)
+                return contextlib.nullcontext(KEPT)  # the file holds this text already
 
         # Signals hold their receivers weakly: these live as long as the build.
         def writer(pelican):
@@ -484,7 +557,8 @@ class ResidentBuild:
 
         with (pipeline.connected(pelican_signals.get_writer, writer),
               pipeline.connected(pelican_signals.generator_init, prepare),
-              pipeline.connected(pelican_signals.content_written, note)):
+              pipeline.connected(pelican_signals.content_written, note),
+              self.contents.remembering_answers()):
             yield
 
     def remove_unused(self):
