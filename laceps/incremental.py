@@ -195,32 +195,47 @@ class ReadingContext(Context):
         return noting
 
 
+class BuildPages:
+    """What one build knows of its pages: their last renders (kept across builds), the digests of
+    their inputs, the renders not written yet (`pending`: one counts once its file is written), and
+    the pages left as they are (`reused`)."""
+
+    def __init__(self, renders, digests, root, root_url):
+        self.renders, self.digests = renders, digests
+        self.root, self.root_url = root, root_url  # the main site's output folder, and its URL
+        self.pending, self.reused = {}, set()
+
+    def written(self, path):
+        if path in self.pending:
+            self.renders[path] = self.pending.pop(path)
+
+
 class RememberedTemplate:
     """A template whose render gives the last text of a page whose inputs are unchanged (and notes
-    the page's path in `reused`: its file already holds that text)."""
+    the page as reused: its file already holds that text)."""
 
-    def __init__(self, template, renders, reused, digests, root, root_url):
-        self.template, self.renders, self.reused, self.digests = template, renders, reused, digests
-        self.root, self.root_url = root, root_url
+    def __init__(self, template, pages):
+        self.template, self.pages = template, pages
 
     def inputs(self, names, localcontext):
         digest = hashlib.blake2b(self.template.name.encode(), digest_size=16)
         for name in sorted(names):
-            digest.update(name.encode() + (self.digests.of(localcontext[name]) if name in localcontext else b"missing"))
+            digest.update(name.encode() + (self.pages.digests.of(localcontext[name]) if name in localcontext else b"missing"))
         return digest.digest()
 
     def render(self, localcontext):
+        pages = self.pages
         path = os.path.abspath(os.path.join(localcontext["OUTPUT_PATH"], localcontext["output_file"]))
-        last = self.renders.get(path)
+        last = pages.renders.get(path)
         if last and os.path.exists(path) and self.inputs(last[0], localcontext) == last[1]:
-            self.reused.add(path)
+            pages.reused.add(path)
             return last[3]
         ReadingContext.reads = reads = set()
         try:
             text = self.template.render(localcontext)
         finally:
             ReadingContext.reads = None
-        self.renders[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, self.root, self.root_url), text)
+        pages.pending[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, pages.root, pages.root_url), text)
         return text
 
 
@@ -388,7 +403,7 @@ class ContentRecords:
         return found[1] if found and found[0] is content else None
 
     def forget(self, paths=None):
-        """Drop the records of `paths`, or all of them."""
+        """Before a build, or after one that failed: drop the records of `paths`, or all of them."""
         if paths is None:
             self.records.clear()
         for path in paths or ():
@@ -504,8 +519,7 @@ class ResidentBuild:
             pipeline.run(self.settings_file, self.content, self.output, self.extra, capture=True,
                          caches=self.caches, search=False, during=self.remembering)
         except pipeline.Failed:
-            self.renders.clear()  # a page's last render may not have been written
-            self.contents.forget()
+            self.contents.forget(())  # the records still tell their files, and each page's file its last render
             raise
         self.contents.keep_only_used()
 
@@ -525,16 +539,14 @@ class ResidentBuild:
         """Pelican's generators, for this build, copy the contents of unchanged files from their
         records, and its writers give a page's last text when its inputs are unchanged, leaving its
         file as it is."""
-        digests, renders, reused = Digests(self.contents.origin), self.renders, set()
-        root, root_url = str(self.output), settings["SITEURL"]
+        pages = BuildPages(self.renders, Digests(self.contents.origin), str(self.output), settings["SITEURL"])
 
         class RememberingWriter(Writer):
             def write_file(self, name, template, context, *args, **kwargs):
-                remembered = RememberedTemplate(template, renders, reused, digests, root, root_url)
-                return super().write_file(name, remembered, context, *args, **kwargs)
+                return super().write_file(name, RememberedTemplate(template, pages), context, *args, **kwargs)
 
             def _open_w(self, filename, encoding, override=False):
-                if filename not in reused or override or filename in self._written_files or filename in self._overridden_files:
+                if filename not in pages.reused or override or filename in self._written_files or filename in self._overridden_files:
                     return super()._open_w(filename, encoding, override)
                 self._written_files.add(filename)
                 return contextlib.nullcontext(KEPT)  # the file holds this text already
@@ -554,6 +566,7 @@ class ResidentBuild:
 
         def note(path, context=None):
             self.written.append(path)
+            pages.written(os.path.abspath(path))
 
         with (pipeline.connected(pelican_signals.get_writer, writer),
               pipeline.connected(pelican_signals.generator_init, prepare),

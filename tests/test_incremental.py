@@ -9,6 +9,7 @@ changed: each kind at least once. The clock is fixed (NOW).
 """
 
 import random
+import re
 import shutil
 
 import pytest
@@ -181,3 +182,19 @@ def test_an_item_older_than_its_section_changes_the_count_on_its_every_page(tmp_
     resident = resident_build(sources, tmp_path)
     assert_built_as_clean(resident, sources, [], tmp_path, "before")
     assert_built_as_clean(resident, sources, sources.add_news(year=2001, section="News Stories"), tmp_path, "after")
+
+
+def test_saves_that_fail_the_build_then_their_fixes(tmp_path):
+    """A save the checks refuse (an empty Title), and one Pelican stops on while it writes (a page's
+    Template that does not exist): each fails, and once fixed, the output is the clean one."""
+    sources = Sources(tmp_path / "sources", random.Random(SEED))
+    resident = resident_build(sources, tmp_path)
+    assert_built_as_clean(resident, sources, [], tmp_path, "before")
+    item, page = sources.news()[0], sources.content / "pages" / "about-us.md"
+    for step, (path, line, broken) in enumerate([(item, r"Title: .*", "Title:"), (page, r"Template: .*", "Template: no-such-template")]):
+        original = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(line, broken, original, count=1), encoding="utf-8")
+        with pytest.raises(Failed):
+            resident.build([path])
+        path.write_text(original + f"\nFixed at step {step}.\n", encoding="utf-8")
+        assert_built_as_clean(resident, sources, [path], tmp_path, f"fixed {step}")
