@@ -80,9 +80,9 @@ NOTEBOOKS = ((images, "published"), (typography_cache, "used"))
 
 class Digests:
     """Digests of the values pages read, each computed once per build (values are keyed by identity,
-    and kept alive, for the build's length). A content copied from its record (ContentRecords)
-    takes the digests of the fields it still has as the record gave them from the record, which
-    keeps them from one build to the next."""
+    and kept alive, for the build's length). A content with a record (ContentRecords) takes the
+    digest of each field it still has as the record holds it from the record, where it lasts from
+    one build to the next."""
 
     def __init__(self, origin=lambda content: None):
         self.memo = {}
@@ -148,7 +148,6 @@ class Digests:
         else:
             digest.update(repr(value).encode())  # an address in it only costs a render
         return digest.digest()
-
 
 
 def value_source(content):
@@ -418,8 +417,7 @@ class ContentRecords:
 
     @contextlib.contextmanager
     def remembering_answers(self):
-        """Meanwhile, a content copied from its record takes the answers of REMEMBERED_METHODS from
-        the record."""
+        """Meanwhile, a content with a record takes the answers of REMEMBERED_METHODS from it."""
         originals = {method: getattr(Content, method) for method in REMEMBERED_METHODS}
 
         def remembering(method, fields, work_out):
@@ -441,7 +439,9 @@ class ContentRecords:
     def attach(self, generator):
         """For generator_init: the generator asks these records before reading a file (its
         generator-level cache, which the settings leave off), and gives them what it made."""
-        if not isinstance(generator, CachingGenerator):
+        if not isinstance(generator, CachingGenerator) or not generator.settings["WITH_FUTURE_DATES"]:
+            # Static files; or, with WITH_FUTURE_DATES off, news items that Pelican makes drafts of
+            # by the clock as it reads them (its own generator-level cache warns of the same).
             return
         lang, read_file = generator.settings["DEFAULT_LANG"], generator.readers.read_file
         notes_of = {}  # path -> what making its content noted
