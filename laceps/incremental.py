@@ -113,7 +113,7 @@ class Digests:
                     continue
                 if nested and isinstance(field, Content):
                     part = value_source(field)
-                elif name in recorded and unchanged(field, recorded[name]):
+                elif field is recorded.get(name, ABSENT) or name in recorded and unchanged(field, recorded[name]):
                     part = record.digest(name, self)
                 else:
                     part = self.of(field, nested=True)
@@ -303,8 +303,11 @@ class Record:
         """What a content's `method` answers to `arguments` (positional, then named), worked out
         once for as long as the fields it answers from are the record's."""
         positional, named = arguments
-        if not all(unchanged(vars(content).get(name, ABSENT), self.fields.get(name, ABSENT)) for name in fields):
-            return work_out(content, *positional, **named)
+        now = vars(content)
+        for name in fields:
+            value, recorded = now.get(name, ABSENT), self.fields.get(name, ABSENT)
+            if value is not recorded and not unchanged(value, recorded):
+                return work_out(content, *positional, **named)
         key = (method, positional, tuple(sorted(named.items())))
         if key not in self.answers:
             self.answers[key] = work_out(content, *positional, **named)
