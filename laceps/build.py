@@ -16,9 +16,11 @@ import io
 import json
 import logging
 import os
+import pickle
 import sys
 import threading
 import traceback
+import types
 from pathlib import Path
 
 from jinja2 import FileSystemBytecodeCache
@@ -66,7 +68,7 @@ def settings_for(settings_file, content, output, extra):
 class ReaderCaches:
     """One content cache per kind of content for every language's pass: the main site loads it
     from disk (unless the build has none) and fills it; each language's site then reads the same
-    parsed files from memory."""
+    parsed files from memory. The cache is saved whole or not at all (`save_whole`)."""
 
     def __init__(self):
         self.by_path = {}
@@ -79,6 +81,8 @@ class ReaderCaches:
             # A build without a content cache (CACHE_CONTENT off: publishing) keeps it in memory only.
             readers._cache_data_policy = True
             readers.save_cache = lambda: None
+        else:
+            readers.save_cache = types.MethodType(save_whole, readers)
         readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
         parallel.read_ahead(generator)  # what the cache lacks, read on every core
 
@@ -89,6 +93,16 @@ class ReaderCaches:
             yield
         finally:
             signals.generator_init.disconnect(self.share)
+
+
+def save_whole(cache):
+    """Pelican's FileDataCacher.save_cache, written beside and renamed over the last: a process
+    stopped meanwhile leaves that one whole (Pelican cannot load half of one)."""
+    os.makedirs(cache.settings["CACHE_PATH"], exist_ok=True)
+    partial = f"{cache._cache_path}.partial"
+    with cache._cache_open(partial, "wb") as file:
+        pickle.dump(cache._cache, file)
+    os.replace(partial, cache._cache_path)
 
 
 class PromptPagefindService(PagefindService):

@@ -27,7 +27,6 @@ import html
 import multiprocessing
 import operator
 import os
-import pickle
 import re
 import shutil
 import signal
@@ -42,7 +41,6 @@ from urllib.parse import unquote, urlparse, urlsplit
 
 from jinja2.runtime import Context
 from pelican import signals as pelican_signals
-from pelican.cache import FileDataCacher
 from pelican.contents import Content
 from pelican.generators import CachingGenerator
 from pelican.paginator import Paginator
@@ -534,7 +532,7 @@ class ResidentBuild:
     def tidy(self):
         """Save the content cache for the next start, and delete what the last build did not write."""
         while self.unsaved:
-            save_whole(self.unsaved.pop())
+            pipeline.save_whole(self.unsaved.pop())
         self.remove_unused()
 
     @contextlib.contextmanager
@@ -560,7 +558,7 @@ class ResidentBuild:
 
         def prepare(generator):
             readers = generator.readers
-            if getattr(readers.save_cache, "__func__", None) is FileDataCacher.save_cache:  # the one that writes
+            if getattr(readers.save_cache, "__func__", None) is pipeline.save_whole:  # the one that writes
                 readers.save_cache = lambda: self.unsaved.append(readers)
             generator.env.context_class = ReadingContext
             generator.env.getattr = ReadingContext.noting_whole_lists(generator.env.getattr)
@@ -611,16 +609,6 @@ class ResidentBuild:
     def wait_for_search(self):
         if self.search:
             self.search.join()
-
-
-def save_whole(cache):
-    """Pelican's FileDataCacher.save_cache, written beside and renamed over the last: a process
-    stopped meanwhile leaves that one whole (Pelican cannot load half of one)."""
-    os.makedirs(cache.settings["CACHE_PATH"], exist_ok=True)
-    partial = f"{cache._cache_path}.partial"
-    with cache._cache_open(partial, "wb") as file:
-        pickle.dump(cache._cache, file)
-    os.replace(partial, cache._cache_path)
 
 
 SWAPPING = threading.Lock()  # one index at a time replaces the last

@@ -4,6 +4,8 @@ Every test reads the real production build (see conftest.built_site); the tests
 of broken content build a copy of the real content with one mistake in it.
 """
 
+import functools
+import pickle
 import shutil
 from pathlib import Path
 
@@ -408,3 +410,25 @@ def test_a_build_keeps_one_cache_folder_the_one_of_its_settings_and_plugins(tmp_
     given.mkdir(parents=True)
     site.forget_other_caches(tmp_path / "elsewhere" / "0123456789ab")
     assert given.is_dir() and kept.is_dir()
+
+
+def test_a_build_stopped_while_saving_its_content_cache_leaves_the_last_one_whole(tmp_path, monkeypatch):
+    content, cache = tmp_path / "content", tmp_path / "cache"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    build = functools.partial(site.build, settings=site.DEV_SETTINGS, output=tmp_path / "output", content=content,
+                              extra={"CACHE_PATH": str(cache)}, quiet=True)
+    build()
+    saved = {path: path.read_bytes() for path in cache.glob("*-Readers")}
+    assert saved
+
+    def stopped(data, file):
+        file.write(pickle.dumps(data)[:100])
+        raise KeyboardInterrupt  # the editor's Ctrl+C, in the middle of the file
+
+    edited = next(content.glob("news/*.md"))
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(pickle, "dump", stopped)
+        build()
+    assert {path: path.read_bytes() for path in cache.glob("*-Readers")} == saved
+    build()  # and the next build reads it
