@@ -111,14 +111,22 @@ class PromptPagefindService(PagefindService):
     at most 2 MiB at a time, less than the whole index that `get_files` answers with."""
 
     async def _wait_for_responses(self):
-        pending = bytearray()
+        self.received = bytearray()
         while chunk := await self._backend.stdout.read(1 << 20):
-            start = len(pending)
-            pending += chunk
-            while (end := pending.find(b",", start)) >= 0:
-                self.answer(json.loads(base64.b64decode(pending[:end])))
-                del pending[: end + 1]
+            start = len(self.received)
+            self.received += chunk
+            while (end := self.received.find(b",", start)) >= 0:
+                self.answer(self.first_message(end))
                 start = 0
+
+    def first_message(self, end):
+        """The message that ends at `end`, taken out of what has come. The index's files come in one
+        message (tens of MB at 5,000 pages): it is decoded without a copy, and what held it is let go
+        before its JSON is read, which halves the build's peak of memory."""
+        with memoryview(self.received) as whole:
+            message = base64.b64decode(whole[:end])
+            self.received = bytearray(whole[end + 1:])
+        return json.loads(message)
 
     def answer(self, response):
         payload = response["payload"]
