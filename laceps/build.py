@@ -122,7 +122,8 @@ class PromptPagefindService(PagefindService):
     def first_message(self, end):
         """The message that ends at `end`, taken out of what has come. The index's files come in one
         message (tens of MB at 5,000 pages): it is decoded without a copy, and what held it is let go
-        before its JSON is read, which halves the build's peak of memory."""
+        before its JSON is read: a third less memory for it (at 5,000 pages, 56 MB more than the build's
+        own instead of 85)."""
         with memoryview(self.received) as whole:
             message = base64.b64decode(whole[:end])
             self.received = bytearray(whole[end + 1:])
