@@ -37,6 +37,9 @@ ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # laceps.plugins.sanitize lets a body keep). tests/test_links.py holds them to iterlinks on every built page.
 LINK_ATTRIBUTES = ("href", "src", "cite")
 PAGE_LINKS = etree.XPath(" | ".join(f"descendant-or-self::*/@{name}" for name in LINK_ATTRIBUTES), smart_strings=False)
+# And the responsive images' other copies (laceps.plugins.images), which iterlinks does not read:
+# each candidate of a srcset, "address width" separated by commas.
+PAGE_IMAGE_SETS = etree.XPath("descendant-or-self::*/@srcset", smart_strings=False)
 PAGE_IDS = etree.XPath("//@id", smart_strings=False)
 # Whether a page has an id, from the table libxml2 fills as it parses: quicker than reading every id,
 # but the table also holds <a name>, hence the second test.
@@ -261,6 +264,11 @@ class BuiltSite:
         return wanted in self.ids[target]
 
 
+def image_set_links(tree):
+    """The address of each candidate of the page's srcset attributes."""
+    return [candidate.split()[0] for value in PAGE_IMAGE_SETS(tree) for candidate in value.split(",") if candidate.strip()]
+
+
 def read_page(path):
     return html.fromstring(Path(path).read_bytes())
 
@@ -276,7 +284,7 @@ def broken_links(root, site_url):
     for own in built_pages(root):
         page, page_url = f"{root}/{own}", f"{site_url}/{own}"
         tree = read_page(page)
-        for link in PAGE_LINKS(tree):
+        for link in [*PAGE_LINKS(tree), *image_set_links(tree)]:
             found = site.target(page_url, link.strip())
             if found is None:
                 continue

@@ -112,14 +112,19 @@ def test_broken_links_reads_every_kind_of_link(tmp_path):
             '<link rel="stylesheet" href="style.css"><link rel="icon" href="/missing.svg">'
             '<a href="about/">a</a><a href="/about#team">b</a><a href="about/#gone">c</a>'
             '<a href="https://elsewhere.example/">d</a><a href="mailto:x@example.org">e</a><img src="/photo.png" alt="">'
+            '<picture><source type="image/webp" srcset="/p-400.webp 400w, /p-800.webp 800w">'
+            '<img src="/p-400.webp" srcset="/p-400.webp 400w,/p-1200.webp 1200w" alt=""></picture>'
         ),
+        "p-400.webp": "",
     })
     checked, problems = broken_links(tmp_path, "https://site.example")
-    assert checked == 6
+    assert checked == 11
     assert problems == [
         "/: the link to https://site.example/missing.svg leads to no page or file of the site",
         "/: the link to https://site.example/about/#gone leads to no #gone on that page",
         "/: the link to https://site.example/photo.png leads to no page or file of the site",
+        "/: the link to https://site.example/p-800.webp leads to no page or file of the site",
+        "/: the link to https://site.example/p-1200.webp leads to no page or file of the site",
     ]
 
 
