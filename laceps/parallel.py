@@ -108,8 +108,6 @@ def read_ahead(generator):
     if kind is None or not readers._cache_data_policy:
         return
     content_class, paths, excludes = kind
-    if content_class is Article:
-        deferred_environments.add(generator.env)
     missing = [path for path in generator.get_files(generator.settings[paths], exclude=generator.settings[excludes])
                if readers.get_cached_data(os.path.abspath(os.path.join(generator.path, path))) is None]
     if len(missing) < WORTH_FORKING:
@@ -122,11 +120,12 @@ def read_ahead(generator):
 
 
 def read_in_worker(generator, content_class, path):
-    """In a worker: read one file as Pelican does; what that put in the reader and typography caches."""
-    before = set(typography_cache.used)
+    """In a worker: read one file as Pelican does; what that put in the reader and typography caches
+    (the worker's own copy of the latter starts empty for each file: all it holds is new)."""
+    typography_cache.used.clear()
     generator.readers.read_file(base_path=generator.path, path=path, content_class=content_class, context=generator.context)
     key = os.path.abspath(os.path.join(generator.path, path))
-    return {key: generator.readers._cache[key]}, {text: done for text, done in typography_cache.used.items() if text not in before}
+    return {key: generator.readers._cache[key]}, dict(typography_cache.used)
 
 
 # --- Rendering ---------------------------------------------------------------------------------------
@@ -185,6 +184,12 @@ def use_parallel_writer(pelican):
     return ParallelWriter
 
 
+def defer_news(generator):
+    """At the news generator's start: ParallelWriter holds its pages' calls (its template environment names them)."""
+    deferred_environments.add(generator.env)
+
+
 def flush(generator, writer):
     if isinstance(writer, ParallelWriter):
         writer.flush()
+
