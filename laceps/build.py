@@ -30,7 +30,7 @@ from pelican.log import FatalLogger, LimitFilter
 from pelican.plugins.i18n_subsites import i18n_subsites
 from pelican.settings import read_settings
 
-from laceps import parallel
+from laceps import parallel, warm
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
@@ -254,8 +254,8 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
             if during:
                 stack.enter_context(during(settings))
             else:  # a caller's `during` brings its own writer (laceps.incremental)
-                for signal, receiver in ((signals.get_writer, parallel.use_parallel_writer),
-                                         (signals.article_generator_init, parallel.defer_news),
+                stack.enter_context(warm.reusing(settings_file, settings, extra))
+                for signal, receiver in ((signals.article_generator_init, parallel.defer_news),
                                          (signals.article_writer_finalized, parallel.flush)):
                     stack.enter_context(connected(signal, receiver))
             index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"]))) if search else None

@@ -206,6 +206,18 @@ class BuildPages:
         if path in self.pending:
             self.renders[path] = self.pending.pop(path)
 
+    def last_text(self, path, last):
+        """The text of `path`'s last render, `last`, while its file still holds it; else None."""
+        return last[3] if os.path.exists(path) else None
+
+    def noted(self, text):
+        """What a page's render record keeps of its text: the text itself, for last_text."""
+        return text
+
+    def keep(self, path):
+        """Where Pelican's writer writes a reused page: its file holds that text already."""
+        return contextlib.nullcontext(KEPT)
+
 
 class RememberedTemplate:
     """A template whose render gives the last text of a page whose inputs are unchanged (and notes
@@ -213,6 +225,10 @@ class RememberedTemplate:
 
     def __init__(self, template, pages):
         self.template, self.pages = template, pages
+
+    @property
+    def environment(self):
+        return self.template.environment
 
     def inputs(self, names, localcontext):
         digest = hashlib.blake2b(self.template.name.encode(), digest_size=16)
@@ -224,16 +240,39 @@ class RememberedTemplate:
         pages = self.pages
         path = os.path.abspath(os.path.join(localcontext["OUTPUT_PATH"], localcontext["output_file"]))
         last = pages.renders.get(path)
-        if last and os.path.exists(path) and self.inputs(last[0], localcontext) == last[1]:
+        if last and self.inputs(last[0], localcontext) == last[1] and (text := pages.last_text(path, last)) is not None:
             pages.reused.add(path)
-            return last[3]
+            return text
         ReadingContext.reads = reads = set()
         try:
             text = self.template.render(localcontext)
         finally:
             ReadingContext.reads = None
-        pages.pending[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, pages.root, pages.root_url), text)
+        pages.pending[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, pages.root, pages.root_url), pages.noted(text))
         return text
+
+
+class KeepingWriter(Writer):
+    """Pelican's writer, its templates remembered (RememberedTemplate): a page whose inputs are
+    unchanged keeps its last text (`pages.keep`), unless Pelican writes its file twice."""
+
+    pages = None  # the build's BuildPages, set by a subclass made for the build
+
+    def write_file(self, name, template, context, *args, **kwargs):
+        return super().write_file(name, RememberedTemplate(template, self.pages), context, *args, **kwargs)
+
+    def _open_w(self, filename, encoding, override=False):
+        if filename not in self.pages.reused or override or filename in self._written_files or filename in self._overridden_files:
+            return super()._open_w(filename, encoding, override)
+        self._written_files.add(filename)
+        return self.pages.keep(filename)
+
+
+def remember_templates(generator):
+    """For generator_init: the generator's templates note every name a render reads (ReadingContext)."""
+    generator.env.context_class = ReadingContext
+    generator.env.getattr = ReadingContext.noting_whole_lists(generator.env.getattr)
+    generator.env.getitem = ReadingContext.noting_whole_lists(generator.env.getitem)
 
 
 class KeptFile:
@@ -542,27 +581,17 @@ class ResidentBuild:
         file as it is."""
         pages = BuildPages(self.renders, Digests(self.contents.origin), str(self.output), settings["SITEURL"])
 
-        class RememberingWriter(Writer):
-            def write_file(self, name, template, context, *args, **kwargs):
-                return super().write_file(name, RememberedTemplate(template, pages), context, *args, **kwargs)
-
-            def _open_w(self, filename, encoding, override=False):
-                if filename not in pages.reused or override or filename in self._written_files or filename in self._overridden_files:
-                    return super()._open_w(filename, encoding, override)
-                self._written_files.add(filename)
-                return contextlib.nullcontext(KEPT)  # the file holds this text already
+        writer_class = type("RememberingWriter", (KeepingWriter,), {"pages": pages})
 
         # Signals hold their receivers weakly: these live as long as the build.
         def writer(pelican):
-            return RememberingWriter
+            return writer_class
 
         def prepare(generator):
             readers = generator.readers
             if getattr(readers.save_cache, "__func__", None) is pipeline.save_whole:  # the one that writes
                 readers.save_cache = lambda: self.unsaved.append(readers)
-            generator.env.context_class = ReadingContext
-            generator.env.getattr = ReadingContext.noting_whole_lists(generator.env.getattr)
-            generator.env.getitem = ReadingContext.noting_whole_lists(generator.env.getitem)
+            remember_templates(generator)
             self.contents.attach(generator)
 
         def note(path, context=None):

@@ -170,7 +170,11 @@ class ParallelWriter(Writer):
         calls, self.waiting = self.waiting, []
         texts = on_workers(self.render_in_worker, calls) if len(calls) >= WORTH_FORKING else (None for _ in calls)
         for (name, template, context, options), rendered in zip(calls, texts):
-            super().write_file(name, Rendered(template, rendered), context, **options)
+            super().write_file(name, Rendered(template, self.texts_of(rendered)), context, **options)
+
+    def texts_of(self, rendered):
+        """The texts in what render_in_worker returned (None: the worker failed)."""
+        return rendered
 
     def render_in_worker(self, call):
         name, template, context, options = call

@@ -125,10 +125,11 @@ class Sources:
         return [footer]
 
     def change_settings(self, per_page=None):
-        text = SETTINGS.format(root=str(PROJECT_ROOT), theme=str(self.theme), per_page=per_page or self.rng.choice((2, 3, 10)))
+        text = self.SETTINGS.format(root=str(PROJECT_ROOT), theme=str(self.theme), per_page=per_page or self.rng.choice((2, 3, 10)))
         self.settings.write_text(text, encoding="utf-8")
         return [self.settings]
 
+    SETTINGS = SETTINGS  # the development build's, as `invoke livereload` builds
     SAVES = (edit_news, edit_news, retitle_news, add_news, add_news, translate_news, rename_news, delete_news,
              edit_page, move_linked_page, edit_data, edit_template, change_settings)
 

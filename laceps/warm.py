@@ -1,0 +1,207 @@
+"""A production build after an earlier one (`invoke preview`, a publish): the pages whose inputs are
+unchanged are taken from the last build's output instead of being rendered again.
+
+Each page's render is recorded as laceps.incremental records it for `invoke livereload` (every name
+it read from its template context, a digest of their values, the files it names), with a digest of
+its text instead of the text, and the records are saved in the cache folder. The next build moves
+the last output aside (where Pelican's DELETE_OUTPUT_DIRECTORY would delete it) and builds into an
+empty folder, as a clean build does: a page whose inputs have the same digests, and whose last
+file still holds the recorded text, is linked from the last output instead of rendered and
+written, and so are the files it names that nothing else in the build wrote (its share card, the
+sizes of a photo it shows). Everything else is written as ever.
+
+The records see only what pages read from their context. Whatever else can change a page (the
+theme and its templates, the settings and plugins, content besides the Markdown, the translations,
+the locked packages) is digested whole (`world_digest`): when it changed, every page is rendered.
+"""
+
+import contextlib
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from pelican import signals
+
+from laceps import PROJECT_ROOT, parallel
+from laceps import build as pipeline
+from laceps.incremental import BuildPages, Digests, KeepingWriter, remember_templates
+
+RECORDS = "page-renders.pickle"  # in the cache folder
+# Beside the settings file, what every build's settings import or run (publishconf imports pelicanconf).
+CODE = (PROJECT_ROOT / "pelicanconf.py", PROJECT_ROOT / "publishconf.py", PROJECT_ROOT / "uv.lock")
+deletions = []  # the last outputs being deleted meanwhile (the link check runs meanwhile)
+
+
+def text_digest(data):
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def world_digest(settings_file, settings, extra):
+    """A digest of what can change a page besides the values it reads from its context."""
+    digest = hashlib.blake2b(repr([sys.version, sorted(map(repr, extra.items())), settings["OUTPUT_PATH"]]).encode())
+    files = [Path(settings_file), *CODE, *sorted((PROJECT_ROOT / "laceps").rglob("*.py"))]
+    for folder in (settings["THEME"], settings["I18N_GETTEXT_LOCALEDIR"]):
+        files += files_under(folder)
+    files += [path for path in files_under(settings["PATH"]) if path.suffix != ".md"]
+    for path in files:
+        digest.update(str(path).encode() + b"\0")
+        if path.is_symlink():
+            digest.update(os.readlink(path).encode())  # where it leads: the content checks refuse it anyway
+        elif path.is_file():
+            digest.update(text_digest(path.read_bytes()))
+    return digest.digest()
+
+
+def files_under(folder):
+    return sorted(Path(root, name) for root, _, names in os.walk(folder) for name in names)
+
+
+def load(path, world):
+    """The records saved at `path`, if they were made in the same world; else none."""
+    try:
+        with open(path, "rb") as file:
+            saved = pickle.load(file)
+        return saved["renders"] if saved["world"] == world else {}
+    except Exception:  # noqa: BLE001 - records that cannot be read only make a cold build
+        return {}
+
+
+def save(path, world, renders):
+    """Saved whole or not at all, as the content cache (laceps.build.save_whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as file:
+        pickle.dump({"world": world, "renders": renders}, file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)
+
+
+class FormerPages(BuildPages):
+    """The pages of a build into an empty folder, whose last renders are in `former` (the last
+    output, moved aside): a page found unchanged there is linked from it."""
+
+    def __init__(self, renders, root, root_url, former):
+        super().__init__(renders, Digests(), root, root_url)
+        self.former = former
+
+    def former_path(self, path):
+        return os.path.join(self.former, os.path.relpath(path, self.root))
+
+    def last_text(self, path, last):
+        try:
+            with open(self.former_path(path), "rb") as file:
+                data = file.read()
+        except OSError:
+            return None
+        return data.decode("utf-8") if text_digest(data) == last[3] else None
+
+    def noted(self, text):
+        return text_digest(text.encode("utf-8"))
+
+    def keep(self, path):
+        link(self.former_path(path), path)
+        return super().keep(path)
+
+    def bring_named_files(self):
+        """The files the reused pages name that this build did not write: the side effects of
+        their last renders (a share card, a photo's sizes), from the last output."""
+        named = set().union(*(self.renders[path][2] for path in self.reused))
+        # Listed folder by folder: quicker than asking for each of the thousands of names.
+        missing = (named & files_in(self.former)) - files_in(self.root)
+        for name in sorted(name for name in missing if not name.endswith(".html")):
+            target = os.path.join(self.root, name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            link(os.path.join(self.former, name), target)
+
+
+def files_in(root):
+    """The files under `root`, as paths from it with "/"."""
+    return {os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/") for folder, _, names in os.walk(root) for name in names}
+
+
+def link(source, target):
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
+
+
+class RecordingWriter(KeepingWriter, parallel.ParallelWriter):
+    """laceps.parallel's writer, remembering pages: the workers check and record the news pages
+    they render, and send the records back with the texts."""
+
+    def render_in_worker(self, call):
+        self.pages.pending, self.pages.reused = {}, set()  # this worker's copies: what this call adds
+        return super().render_in_worker(call), self.pages.pending, self.pages.reused
+
+    def texts_of(self, rendered):
+        if rendered is None:
+            return None
+        texts, pending, reused = rendered
+        self.pages.pending.update(pending)
+        self.pages.reused.update(reused)
+        return texts
+
+
+@contextlib.contextmanager
+def reusing(settings_file, settings, extra):
+    """For laceps.build.run, around Pelican's run: the build writes through RecordingWriter, taking
+    unchanged pages from the last output, and the records are saved once it succeeds. A build that
+    does not start from an empty folder (DELETE_OUTPUT_DIRECTORY off: the development build) or
+    keeps no cache (CACHE_CONTENT off) writes through laceps.parallel's writer alone."""
+    if not (settings["DELETE_OUTPUT_DIRECTORY"] and settings["CACHE_CONTENT"]):
+        with pipeline.connected(signals.get_writer, parallel.use_parallel_writer):
+            yield
+        return
+    output = Path(settings["OUTPUT_PATH"])
+    records = Path(settings["CACHE_PATH"]) / RECORDS
+    world = world_digest(settings_file, settings, extra)
+    renders = load(records, world) if settings["LOAD_CONTENT_CACHE"] else {}
+    former, discarded = output.with_name(f".{output.name}-former"), output.with_name(f".{output.name}-discarded")
+    while deletions:
+        deletions.pop().join()
+    shutil.rmtree(discarded, ignore_errors=True)
+    if former.is_dir():  # the last build was stopped midway: its former output is the last whole one
+        shutil.rmtree(output, ignore_errors=True)
+        former.rename(output)
+    if renders and output.is_dir():
+        output.rename(former)
+        for name in settings["OUTPUT_RETENTION"]:  # what Pelican's cleaning keeps
+            if os.path.lexists(former / name):
+                output.mkdir(exist_ok=True)
+                (former / name).rename(output / name)
+    else:
+        renders = {}
+        records.unlink(missing_ok=True)  # none must outlast the output they tell of, should this build stop midway
+    pages = FormerPages(renders, str(output), settings["SITEURL"], str(former))
+    writer = type("RecordingWriter", (RecordingWriter,), {"pages": pages})
+    written = set()
+
+    def use_writer(pelican):
+        return writer
+
+    def note(path, context=None):
+        path = os.path.abspath(path)
+        written.add(path)
+        pages.written(path)
+
+    try:
+        with (pipeline.connected(signals.get_writer, use_writer), pipeline.connected(signals.generator_init, remember_templates),
+              pipeline.connected(signals.content_written, note)):
+            yield
+        pages.bring_named_files()
+        save(records, world, {path: pages.renders[path] for path in written if path in pages.renders})
+    except BaseException:
+        if former.is_dir():  # the last whole output back, as the records tell it
+            shutil.rmtree(output, ignore_errors=True)
+            former.rename(output)
+        raise
+    if former.is_dir():
+        # Deleted meanwhile (the link check runs), not in a daemon thread: the process waits for it
+        # before it exits. Renamed first: a former output is always whole.
+        former.rename(discarded)
+        deletions.append(threading.Thread(target=shutil.rmtree, args=(discarded,), kwargs={"ignore_errors": True}))
+        deletions[-1].start()

@@ -1,0 +1,127 @@
+"""A production build after an earlier one (laceps.warm) writes what a clean build writes, while
+it takes the pages whose inputs did not change from the last output.
+
+The saves are those of tests/test_incremental.py (news edited, added, translated, renamed and
+deleted, pages, data, a template, a setting), from a fixed seed, on a copy of the real site built
+with the production settings. A page taken from the last output is the same file, linked: it keeps
+its inode and modification time, which is how these tests see which pages were taken and which were written again.
+"""
+
+import random
+
+import pytest
+
+from laceps import site
+from tests.reference_build import files
+from tests.test_incremental import SEED, Sources
+
+MORE_SAVES = 4
+NOW = {"NOW": "2026-01-01T00:00:00"}
+PRODUCTION = """\
+import sys
+sys.path.insert(0, {root!r})
+from publishconf import *  # noqa: F403
+THEME = {theme!r}
+DEFAULT_PAGINATION = {per_page}
+"""
+
+
+class ProductionSources(Sources):
+    SETTINGS = PRODUCTION
+
+
+def build(sources, folder):
+    """A production build of `sources` into folder/output, with folder/cache."""
+    output = folder / "output"
+    site.build(settings=sources.settings, output=output, content=sources.content, extra={**NOW, "CACHE_PATH": str(folder / "cache")}, quiet=True)
+    return output
+
+
+def inodes(output):
+    """Each page's file, as its inode and modification time: a file deleted, then written, may get
+    the same inode number, never the same time too."""
+    return {path.relative_to(output).as_posix(): (path.stat().st_ino, path.stat().st_mtime_ns) for path in output.rglob("*.html")}
+
+
+def kept(before, output):
+    """The pages of `output` that are the same files as in `before` (inodes): taken, not written."""
+    return {path for path, inode in inodes(output).items() if before.get(path) == inode}
+
+
+def assert_as_clean(sources, warm, folder, step):
+    expected = files(build(sources, folder / f"clean-{step}"))
+    got = files(warm)
+    assert sorted(set(expected) ^ set(got)) == [], step
+    assert [path for path in expected if expected[path] != got[path]] == [], step
+
+
+def test_after_each_save_the_warm_build_is_the_clean_one(tmp_path):
+    rng = random.Random(SEED)
+    sources = ProductionSources(tmp_path / "sources", rng)
+    warm = build(sources, tmp_path / "warm")
+    plan = [*Sources.SAVES, *(rng.choice(Sources.SAVES) for _ in range(MORE_SAVES))]
+    rng.shuffle(plan)
+    for step, save in enumerate(plan):
+        before, settings = inodes(warm), sources.settings.read_text(encoding="utf-8")
+        saved = save(sources)
+        build(sources, tmp_path / "warm")
+        assert_as_clean(sources, warm, tmp_path, step)
+        taken = kept(before, warm)
+        if all(path.suffix == ".md" for path in saved):
+            assert len(taken) > len(before) / 2, (step, saved)  # most pages did not change
+        elif sources.settings not in saved or sources.settings.read_text(encoding="utf-8") != settings:
+            assert taken == set(), (step, saved)  # a template, data or settings: every page rendered
+
+
+def test_an_edit_renders_its_own_pages_and_takes_the_rest(tmp_path):
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    before, texts = inodes(warm), files(warm)
+    page = sources.content / "pages" / "contact.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nOne more sentence, saved by the test.\n", encoding="utf-8")
+    build(sources, tmp_path / "warm")
+    written = set(before) - kept(before, warm)
+    assert "One more sentence" in (warm / "contact" / "index.html").read_text(encoding="utf-8")
+    assert {path for path in before if files(warm).get(path) != texts[path]} <= written  # what changed was written again
+    assert "contact/index.html" in written and "about-us/index.html" not in written and "news/index.html" not in written
+    assert len(written) < len(before) / 4
+    assert_as_clean(sources, warm, tmp_path, "edited")
+
+
+def test_a_page_changed_in_the_last_output_is_written_again(tmp_path):
+    """The last output is only trusted where it still holds what was recorded."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    tampered = warm / "about-us" / "index.html"
+    tampered.write_text(tampered.read_text(encoding="utf-8").replace("<main", "<main data-changed"), encoding="utf-8")
+    (warm / "contact" / "index.html").unlink()
+    build(sources, tmp_path / "warm")
+    assert_as_clean(sources, warm, tmp_path, "tampered")
+
+
+def test_a_failed_build_leaves_the_last_whole_output_then_its_fix_builds_as_clean(tmp_path):
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    last = files(warm)
+    page = sources.content / "pages" / "about-us.md"
+    original = page.read_text(encoding="utf-8")
+    page.write_text(original.replace("Template: about", "Template: no-such-template", 1), encoding="utf-8")
+    with pytest.raises(site.BuildFailed):
+        build(sources, tmp_path / "warm")
+    assert files(warm) == last
+    page.write_text(original + "\nFixed.\n", encoding="utf-8")
+    build(sources, tmp_path / "warm")
+    assert_as_clean(sources, warm, tmp_path, "fixed")
+
+
+def test_a_build_stopped_midway_is_followed_by_a_clean_one(tmp_path):
+    """Stopped while it wrote (its last whole output still aside, a part of a new one in place)."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    warm.rename(warm.with_name(".output-former"))
+    (warm / "news").mkdir(parents=True)
+    (warm / "news" / "index.html").write_text("half a page", encoding="utf-8")
+    sources.edit_page()
+    build(sources, tmp_path / "warm")
+    assert_as_clean(sources, warm, tmp_path, "after a stop")
+    assert not warm.with_name(".output-former").exists()
