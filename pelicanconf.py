@@ -260,6 +260,9 @@ SEARCH_INDEX_FOLDER = "pagefind"  # Pagefind's index (its default folder), writt
 OUTPUT_PATH = "output"
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
+# A file's cached reading holds while its bytes do: a fresh checkout (CI) gives every file a new
+# modification time, which Pelican's default stamp would take for a change.
+CHECK_MODIFIED_METHOD = "blake2b"
 GZIP_CACHE = False  # read on every build: unzipping the content cache took longer than reading it whole
 CACHE_PATH = "cache"  # laceps.site.build keys it by the settings and plugins
 DELETE_OUTPUT_DIRECTORY = False

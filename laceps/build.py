@@ -254,9 +254,9 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
             if during:
                 stack.enter_context(during(settings))
             else:  # a caller's `during` brings its own writer (laceps.incremental)
-                stack.enter_context(warm.reusing(settings_file, settings, extra))
-                for signal, receiver in ((signals.article_generator_init, parallel.defer_news),
-                                         (signals.article_writer_finalized, parallel.flush)):
+                receivers = stack.enter_context(warm.reusing(settings_file, settings, extra))
+                for signal, receiver in [*receivers, (signals.article_generator_init, parallel.defer_news),
+                                         (signals.article_writer_finalized, parallel.flush)]:
                     stack.enter_context(connected(signal, receiver))
             index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"]))) if search else None
             with connected(signals.content_written, index.add) if index else contextlib.nullcontext():

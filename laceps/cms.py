@@ -15,7 +15,6 @@ needs Python alone. `invoke cms-vendor` copies them again after an upgrade.
 import os
 import shutil
 import subprocess
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from pelican.settings import read_settings

@@ -13,8 +13,10 @@ every link of the built site to work:
 
 import difflib
 import functools
+import hashlib
 import math
 import os
+import pickle
 import posixpath
 import re
 from datetime import datetime
@@ -41,9 +43,6 @@ PAGE_LINKS = etree.XPath(" | ".join(f"descendant-or-self::*/@{name}" for name in
 # each candidate of a srcset, "address width" separated by commas.
 PAGE_IMAGE_SETS = etree.XPath("descendant-or-self::*/@srcset", smart_strings=False)
 PAGE_IDS = etree.XPath("//@id", smart_strings=False)
-# Whether a page has an id, from the table libxml2 fills as it parses: quicker than reading every id,
-# but the table also holds <a name>, hence the second test.
-HAS_ID = etree.XPath("boolean(id($id)[@id = $id])")
 
 
 def page_address(path):
@@ -213,22 +212,23 @@ def built_pages(root):
 
 def page_ids(tree):
     # As plain strings: lxml's results keep their whole page in memory (100 MB for 1,000 pages).
-    return set(PAGE_IDS(tree))
+    return frozenset(PAGE_IDS(tree))
 
 
 class BuiltSite:
     """The files of a built site and what its addresses lead to, each worked out once: most links
     stand on every page."""
 
-    def __init__(self, root, site_url):
+    def __init__(self, root, site_url, last=None):
         self.root = root
         self.site = urlsplit(site_url)
-        self.ids = {}  # file -> the ids it has, read when a link asks for one
         # What a link leads to: (its absolute address, the file or None, its #fragment), or None off the
         # site. Keyed by the link alone when every page reads it alike (a web address, or a path from
         # the root), else by (the page's folder, or its own address for a bare ?query or #fragment, link).
         self.targets = {}
         self.served = {}  # site path -> the file that serves it, or None
+        self.pages = {}  # page file -> digest of its bytes
+        self.last = dict(last or {})  # digest of a page's bytes -> its links and ids (`page`)
 
     def target(self, page_url, link):
         """(the link's absolute address, the file it leads to or None, its #fragment), or None off the site."""
@@ -253,15 +253,25 @@ class BuiltSite:
             self.served[path] = served_file(self.root, path) if path is not None else None
         return address, self.served[path], parts.fragment
 
-    def has_id(self, target, wanted, page, tree):
-        """Whether the file `target` has an element with the id `wanted`; `tree` is the page being read."""
-        if target == page and target not in self.ids:
-            if HAS_ID(tree, id=wanted):
-                return True
-            self.ids[target] = page_ids(tree)
-        elif target not in self.ids:
-            self.ids[target] = page_ids(read_page(target)) if Path(target).suffix == ".html" else set()
-        return wanted in self.ids[target]
+    def has_id(self, target, wanted):
+        """Whether the file `target` has an element with the id `wanted`."""
+        return Path(target).suffix == ".html" and wanted in self.page(target)[1]
+
+    def page(self, path):
+        """(the addresses a built page links to, its ids), read once per check, and kept from one check
+        to the next by the digest of the page's bytes (most pages of a build are the last one's)."""
+        if path not in self.pages:
+            data = Path(path).read_bytes()
+            digest = hashlib.blake2b(data, digest_size=16).digest()
+            if digest not in self.last:
+                tree = html.fromstring(data)
+                self.last[digest] = (tuple(link.strip() for link in [*PAGE_LINKS(tree), *image_set_links(tree)]), page_ids(tree))
+            self.pages[path] = digest
+        return self.last[self.pages[path]]
+
+    def read_pages(self):
+        """What the pages read so far hold (for `last` of the next check)."""
+        return {digest: self.last[digest] for digest in self.pages.values()}
 
 
 def image_set_links(tree):
@@ -269,29 +279,43 @@ def image_set_links(tree):
     return [candidate.split()[0] for value in PAGE_IMAGE_SETS(tree) for candidate in value.split(",") if candidate.strip()]
 
 
-def read_page(path):
-    return html.fromstring(Path(path).read_bytes())
-
-
-def broken_links(root, site_url):
+def broken_links(root, site_url, memory=None):
     """Every link of the built pages under `root` to a missing file or #fragment: (count checked, problems).
-
     A link is read as lxml's make_links_absolute reads it, against the page's own address: the site
-    has no <base>, and the check would not follow one."""
+    has no <base>, and the check would not follow one. memory: a file in which each page's links are
+    kept for the next check (the cache folder's)."""
     root = str(Path(root))
-    site = BuiltSite(root, site_url)
+    site = BuiltSite(root, site_url, last=load_memory(memory))
     checked, problems = 0, []
     for own in built_pages(root):
         page, page_url = f"{root}/{own}", f"{site_url}/{own}"
-        tree = read_page(page)
-        for link in [*PAGE_LINKS(tree), *image_set_links(tree)]:
-            found = site.target(page_url, link.strip())
+        for link in site.page(page)[0]:
+            found = site.target(page_url, link)
             if found is None:
                 continue
             address, target, fragment = found
             checked += 1
             if target is None:
                 problems.append(f"/{page_address(own)}: the link to {address} leads to no page or file of the site")
-            elif fragment and not site.has_id(target, unquote(fragment), page, tree):
+            elif fragment and not site.has_id(target, unquote(fragment)):
                 problems.append(f"/{page_address(own)}: the link to {address} leads to no #{fragment} on that page")
+    if memory:
+        save_memory(memory, site.read_pages())
     return checked, problems
+
+
+def load_memory(path):
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    except Exception:  # noqa: BLE001 - none, or unreadable: every page is read
+        return {}
+
+
+def save_memory(path, pages):
+    """Written whole, then renamed: a check stopped meanwhile leaves the last one."""
+    partial = Path(f"{path}.partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with open(partial, "wb") as file:
+        pickle.dump(pages, file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)

@@ -25,6 +25,7 @@ WATCHED_FOLDERS = (CONTENT, PROJECT_ROOT / "theme", PROJECT_ROOT / "laceps")
 WATCHED_FILES = (DEV_SETTINGS,)
 CACHE_KEY_LENGTH = 12  # hexadecimal digits of the digest that names a cache folder
 CACHE_KEY = re.compile(f"[0-9a-f]{{{CACHE_KEY_LENGTH}}}")
+LINKS_MEMORY = "built-links.pickle"  # in the cache folder: laceps.links.broken_links
 # A content problem as laceps.checks.Problem prints it: `path:line: what — how to fix`.
 PROBLEM_LINE = re.compile(r"^[^\s:][^:]*:\d+: .+ — .+$")
 
@@ -85,7 +86,9 @@ def check_built_links(output, settings, capture=False):
     """With CHECK_BUILT_LINKS (production), fail when a page links to a missing page, file or #fragment."""
     if not settings["CHECK_BUILT_LINKS"]:
         return
-    _, problems = broken_links(output, settings["SITEURL"])
+    # Each page's links kept for the next check, as the content cache keeps each file's reading.
+    memory = Path(settings["CACHE_PATH"]) / LINKS_MEMORY if settings["CACHE_CONTENT"] else None
+    _, problems = broken_links(output, settings["SITEURL"], memory)
     if problems:
         report = "\n".join(problems)
         if not capture:

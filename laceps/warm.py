@@ -1,7 +1,7 @@
 """A production build after an earlier one (`invoke preview`, a publish): the pages whose inputs are
 unchanged are taken from the last build's output instead of being rendered again.
 
-Each page's render is recorded as laceps.incremental records it for `invoke livereload` (every name
+Each page's render is recorded as `invoke livereload` records it (laceps.render_records) (every name
 it read from its template context, a digest of their values, the files it names), with a digest of
 its text instead of the text, and the records are saved in the cache folder. The next build moves
 the last output aside (where Pelican's DELETE_OUTPUT_DIRECTORY would delete it) and builds into an
@@ -27,8 +27,7 @@ from pathlib import Path
 from pelican import signals
 
 from laceps import PROJECT_ROOT, parallel
-from laceps import build as pipeline
-from laceps.incremental import BuildPages, Digests, KeepingWriter, remember_templates
+from laceps.render_records import BuildPages, Digests, KeepingWriter, remember_templates
 
 RECORDS = "page-renders.pickle"  # in the cache folder
 # Beside the settings file, what every build's settings import or run (publishconf imports pelicanconf).
@@ -148,13 +147,13 @@ class RecordingWriter(KeepingWriter, parallel.ParallelWriter):
 
 @contextlib.contextmanager
 def reusing(settings_file, settings, extra):
-    """For laceps.build.run, around Pelican's run: the build writes through RecordingWriter, taking
-    unchanged pages from the last output, and the records are saved once it succeeds. A build that
-    does not start from an empty folder (DELETE_OUTPUT_DIRECTORY off: the development build) or
-    keeps no cache (CACHE_CONTENT off) writes through laceps.parallel's writer alone."""
+    """For laceps.build.run, around Pelican's run: the receivers of Pelican's signals that make the
+    build write through RecordingWriter, taking unchanged pages from the last output; once the build
+    succeeds, the records are saved. A build that does not start from an empty folder
+    (DELETE_OUTPUT_DIRECTORY off: the development build) or keeps no cache (CACHE_CONTENT off)
+    writes through laceps.parallel's writer alone."""
     if not (settings["DELETE_OUTPUT_DIRECTORY"] and settings["CACHE_CONTENT"]):
-        with pipeline.connected(signals.get_writer, parallel.use_parallel_writer):
-            yield
+        yield [(signals.get_writer, parallel.use_parallel_writer)]
         return
     output = Path(settings["OUTPUT_PATH"])
     records = Path(settings["CACHE_PATH"]) / RECORDS
@@ -189,9 +188,7 @@ def reusing(settings_file, settings, extra):
         pages.written(path)
 
     try:
-        with (pipeline.connected(signals.get_writer, use_writer), pipeline.connected(signals.generator_init, remember_templates),
-              pipeline.connected(signals.content_written, note)):
-            yield
+        yield [(signals.get_writer, use_writer), (signals.generator_init, remember_templates), (signals.content_written, note)]
         pages.bring_named_files()
         save(records, world, {path: pages.renders[path] for path in written if path in pages.renders})
     except BaseException:

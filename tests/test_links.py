@@ -1,5 +1,6 @@
 """Internal links: predicted by `invoke check` before the build, verified on the production build."""
 
+import pickle
 import subprocess
 import sys
 
@@ -164,3 +165,28 @@ def test_broken_links_reports_pages_in_the_order_of_their_folders(tmp_path):
         "/a/: the link to https://site.example/y/",
         "/a-b/: the link to https://site.example/x/",
     ]
+
+
+def test_broken_links_kept_from_one_check_to_the_next_find_what_a_fresh_check_finds(tmp_path):
+    """With a memory (the cache folder's), an unchanged page's links are not read again; a changed
+    page's are, and a page's target that went missing is still missing."""
+    site, memory = tmp_path / "site", tmp_path / "cache" / "links.pickle"
+    write_pages(site, {
+        "index.html": '<a href="/about/#team">team</a><a href="/news/">news</a>',
+        "about/index.html": '<h2 id="team">Team</h2>',
+        "news/index.html": '<a href="/">home</a>',
+    })
+    assert broken_links(site, "https://site.example", memory) == (3, [])
+    write_pages(site, {"about/index.html": '<h2 id="people">Team</h2>', "news/index.html": '<a href="/gone/">gone</a>'})
+    fresh = broken_links(site, "https://site.example")
+    assert broken_links(site, "https://site.example", memory) == fresh == (3, [
+        "/: the link to https://site.example/about/#team leads to no #team on that page",
+        "/news/: the link to https://site.example/gone/ leads to no page or file of the site",
+    ])
+    (site / "news" / "index.html").unlink()
+    assert broken_links(site, "https://site.example", memory) == (2, [
+        "/: the link to https://site.example/about/#team leads to no #team on that page",
+        "/: the link to https://site.example/news/ leads to no page or file of the site",
+    ])
+    with memory.open("rb") as file:
+        assert len(pickle.load(file)) == 2  # the pages of the last check only
