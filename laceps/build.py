@@ -12,6 +12,7 @@ import asyncio
 import base64
 import collections
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -30,12 +31,13 @@ from pelican.log import FatalLogger, LimitFilter
 from pelican.plugins.i18n_subsites import i18n_subsites
 from pelican.settings import read_settings
 
-from laceps import parallel, warm
+from laceps import cache_files, parallel, warm
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
 # Pages sent to Pagefind and not yet indexed: more would only wait in memory (65 MB at 5,000 items).
 IN_FLIGHT = 32
+STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 
 
 class Failed(Exception):
@@ -68,15 +70,29 @@ def settings_for(settings_file, content, output, extra):
 class ReaderCaches:
     """One content cache per kind of content for every language's pass: the main site loads it
     from disk (unless the build has none) and fills it; each language's site then reads the same
-    parsed files from memory. The cache is saved whole or not at all (`save_whole`)."""
+    parsed files from memory. The cache is saved whole or not at all (`save_whole`).
+
+    Pelican knows a cached file by a digest of its bytes (CHECK_MODIFIED_METHOD), which it works
+    out by reading the file each time it asks (four times a file in a build): here each file's digest
+    is kept with its status (`stamp`), in the cache folder, and read again only once that changes."""
 
     def __init__(self):
         self.by_path = {}
+        self.stamps = None  # path -> (its status, its digest), loaded from `stamps_file` on first use
+        self.stamps_file = None
+        self.stamped = set()  # the paths this build asked about
+        self.restamped = False  # whether any digest was worked out again since the last save
 
     def share(self, generator):
         readers = generator.readers
         if not hasattr(readers, "_cache_path"):
             return  # the static files' readers
+        if readers._filestamp_func not in (None, os.path.getmtime):
+            if self.stamps is None:
+                if readers._cache_data_policy:
+                    self.stamps_file = Path(readers.settings["CACHE_PATH"]) / STAMPS
+                self.stamps = cache_files.load(self.stamps_file) if self.stamps_file else {}
+            readers._filestamp_func = functools.partial(self.stamp, readers._filestamp_func)
         if not readers._cache_data_policy:
             # A build without a content cache (CACHE_CONTENT off: publishing) keeps it in memory only.
             readers._cache_data_policy = True
@@ -86,6 +102,16 @@ class ReaderCaches:
         readers._cache = self.by_path.setdefault(readers._cache_path, readers._cache)
         parallel.read_ahead(generator)  # what the cache lacks, read on every core
 
+    def stamp(self, digest_of, path):
+        status = os.stat(path)
+        now = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
+        self.stamped.add(path)
+        known = self.stamps.get(path)
+        if known is None or known[0] != now:
+            known = self.stamps[path] = (now, digest_of(path))
+            self.restamped = True
+        return known[1]
+
     @contextlib.contextmanager
     def shared(self):
         signals.generator_init.connect(self.share)
@@ -93,6 +119,10 @@ class ReaderCaches:
             yield
         finally:
             signals.generator_init.disconnect(self.share)
+            if self.stamps_file and self.restamped:
+                self.stamps = {path: self.stamps[path] for path in self.stamped}  # files still read
+                cache_files.save(self.stamps_file, self.stamps)
+            self.stamped, self.restamped = set(), False
 
 
 def save_whole(cache):

@@ -16,7 +16,6 @@ import functools
 import hashlib
 import math
 import os
-import pickle
 import posixpath
 import re
 from datetime import datetime
@@ -26,6 +25,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from lxml import etree, html
 from pelican.utils import slugify
 
+from laceps import cache_files
 from laceps.plugins.templating import canonical_path
 
 # A link's address in Markdown (`[text](address)`, `[label]: address`) or in HTML (`href="address"`).
@@ -285,7 +285,7 @@ def broken_links(root, site_url, memory=None):
     has no <base>, and the check would not follow one. memory: a file in which each page's links are
     kept for the next check (the cache folder's)."""
     root = str(Path(root))
-    site = BuiltSite(root, site_url, last=load_memory(memory))
+    site = BuiltSite(root, site_url, last=cache_files.load(memory) if memory else {})
     checked, problems = 0, []
     for own in built_pages(root):
         page, page_url = f"{root}/{own}", f"{site_url}/{own}"
@@ -300,22 +300,5 @@ def broken_links(root, site_url, memory=None):
             elif fragment and not site.has_id(target, unquote(fragment)):
                 problems.append(f"/{page_address(own)}: the link to {address} leads to no #{fragment} on that page")
     if memory:
-        save_memory(memory, site.read_pages())
+        cache_files.save(memory, site.read_pages())
     return checked, problems
-
-
-def load_memory(path):
-    try:
-        with open(path, "rb") as file:
-            return pickle.load(file)
-    except Exception:  # noqa: BLE001 - none, or unreadable: every page is read
-        return {}
-
-
-def save_memory(path, pages):
-    """Written whole, then renamed: a check stopped meanwhile leaves the last one."""
-    partial = Path(f"{path}.partial")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    with open(partial, "wb") as file:
-        pickle.dump(pages, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, path)

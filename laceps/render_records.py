@@ -15,6 +15,7 @@ import html
 import operator
 import os
 import re
+import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
@@ -31,8 +32,9 @@ CODE = (FunctionType, BuiltinFunctionType, MethodType, ModuleType, type)
 ABSENT = object()
 PAGINATED = ("articles", "dates")  # the lists Pelican's writer paginates, by their names in a page's context
 NOT_RENDERED = ("_context", "settings")  # a Content's links back to everything: settings are digested on their own
-# Where a page names another file of the site: a link, an image, a share card in a meta tag.
-FILE_REFERENCE = re.compile(r'\b(?:href|src|srcset|content)="([^"]+)"')
+# Where a page names another file of the site: a link, an image, a share card in a meta tag (whose
+# content is an address only when it starts as one: others hold text).
+FILE_REFERENCE = re.compile(r'\b(?:href|src|srcset)="([^"]+)"|\bcontent="((?:https?:)?/[^"]*)"')
 
 
 class Digests:
@@ -160,6 +162,12 @@ class BuildPages:
         self.renders, self.digests = renders, digests
         self.root, self.root_url = root, root_url  # the main site's output folder, and its URL
         self.pending, self.reused = {}, set()
+        self.read_sets = {}  # one frozenset for each set of names some render read (`shared`)
+
+    def shared(self, names):
+        """`names` (what a render read) as one frozenset for all the pages that read the same names."""
+        names = frozenset(names)
+        return self.read_sets.setdefault(names, names)
 
     def written(self, path):
         if path in self.pending:
@@ -207,7 +215,7 @@ class RememberedTemplate:
             text = self.template.render(localcontext)
         finally:
             ReadingContext.reads = None
-        pages.pending[path] = (reads, self.inputs(reads, localcontext), named_files(text, path, pages.root, pages.root_url), pages.noted(text))
+        pages.pending[path] = (pages.shared(reads), self.inputs(reads, localcontext), named_files(text, path, pages.root, pages.root_url), pages.noted(text))
         return text
 
 
@@ -245,13 +253,16 @@ KEPT = KeptFile()
 
 
 def named_files(text, page, root, root_url):
-    """The files of the site a page names, as paths from the main site's output folder (`root`,
-    served at `root_url`: every language's site is in it)."""
+    """The files of the site besides pages that a page names (a share card, an image, a feed), as
+    paths from the main site's output folder (`root`, served at `root_url`: every language's site is
+    in it). Pages are left out: none is kept or brought back for being named."""
     found = set()
-    for value in FILE_REFERENCE.findall(text):
-        for candidate in value.split(","):
+    for match in FILE_REFERENCE.finditer(text):
+        for candidate in (match[1] or match[2]).split(","):
             words = candidate.split()
             address = words[0] if words else ""
+            if address.partition("#")[0].partition("?")[0].endswith(("/", ".html")):
+                continue  # a page (most links): told apart before the slower parsing
             if root_url and address.startswith(root_url + "/"):
                 address = address[len(root_url):]
             parts = urlsplit(address)
@@ -260,7 +271,7 @@ def named_files(text, page, root, root_url):
             path = unquote(parts.path)
             if not path.startswith("/"):
                 path = os.path.relpath(os.path.join(os.path.dirname(page), path), root)
-            found.add(path.replace(os.sep, "/").lstrip("/"))
+            found.add(sys.intern(path.replace(os.sep, "/").lstrip("/")))  # most are named by many pages
     return frozenset(found)
 
 

@@ -18,7 +18,6 @@ the locked packages) is digested whole (`world_digest`): when it changed, every 
 import contextlib
 import hashlib
 import os
-import pickle
 import shutil
 import sys
 import threading
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from pelican import signals
 
-from laceps import PROJECT_ROOT, parallel
+from laceps import PROJECT_ROOT, cache_files, parallel
 from laceps.render_records import BuildPages, Digests, KeepingWriter, remember_templates
 
 RECORDS = "page-renders.pickle"  # in the cache folder
@@ -59,25 +58,6 @@ def files_under(folder):
     return sorted(Path(root, name) for root, _, names in os.walk(folder) for name in names)
 
 
-def load(path, world):
-    """The records saved at `path`, if they were made in the same world; else none."""
-    try:
-        with open(path, "rb") as file:
-            saved = pickle.load(file)
-        return saved["renders"] if saved["world"] == world else {}
-    except Exception:  # noqa: BLE001 - records that cannot be read only make a cold build
-        return {}
-
-
-def save(path, world, renders):
-    """Saved whole or not at all, as the content cache (laceps.build.save_whole)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as file:
-        pickle.dump({"world": world, "renders": renders}, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, path)
-
-
 class FormerPages(BuildPages):
     """The pages of a build into an empty folder, whose last renders are in `former` (the last
     output, moved aside): a page found unchanged there is linked from it."""
@@ -107,6 +87,8 @@ class FormerPages(BuildPages):
     def bring_named_files(self):
         """The files the reused pages name that this build did not write: the side effects of
         their last renders (a share card, a photo's sizes), from the last output."""
+        if not self.reused:
+            return
         named = set().union(*(self.renders[path][2] for path in self.reused))
         # Listed folder by folder: quicker than asking for each of the thousands of names.
         missing = (named & files_in(self.former)) - files_in(self.root)
@@ -132,6 +114,16 @@ class RecordingWriter(KeepingWriter, parallel.ParallelWriter):
     """laceps.parallel's writer, remembering pages: the workers check and record the news pages
     they render, and send the records back with the texts."""
 
+    def flush(self):
+        if len(self.waiting) >= parallel.WORTH_FORKING:
+            # What the last renders read from the context every page shares (all the news, the
+            # sections, the settings), digested before the workers start: each would digest it again.
+            read = set().union(*(record[0] for record in self.pages.renders.values()))
+            for context in {id(context): context for _, _, context, _ in self.waiting}.values():
+                for name in read & context.keys():
+                    self.pages.digests.of(context[name])
+        super().flush()
+
     def render_in_worker(self, call):
         self.pages.pending, self.pages.reused = {}, set()  # this worker's copies: what this call adds
         return super().render_in_worker(call), self.pages.pending, self.pages.reused
@@ -140,7 +132,7 @@ class RecordingWriter(KeepingWriter, parallel.ParallelWriter):
         if rendered is None:
             return None
         texts, pending, reused = rendered
-        self.pages.pending.update(pending)
+        self.pages.pending.update((path, (self.pages.shared(reads), *rest)) for path, (reads, *rest) in pending.items())
         self.pages.reused.update(reused)
         return texts
 
@@ -158,7 +150,8 @@ def reusing(settings_file, settings, extra):
     output = Path(settings["OUTPUT_PATH"])
     records = Path(settings["CACHE_PATH"]) / RECORDS
     world = world_digest(settings_file, settings, extra)
-    renders = load(records, world) if settings["LOAD_CONTENT_CACHE"] else {}
+    saved = cache_files.load(records) if settings["LOAD_CONTENT_CACHE"] else {}
+    renders = saved.get("renders", {}) if saved.get("world") == world else {}
     former, discarded = output.with_name(f".{output.name}-former"), output.with_name(f".{output.name}-discarded")
     while deletions:
         deletions.pop().join()
@@ -190,7 +183,7 @@ def reusing(settings_file, settings, extra):
     try:
         yield [(signals.get_writer, use_writer), (signals.generator_init, remember_templates), (signals.content_written, note)]
         pages.bring_named_files()
-        save(records, world, {path: pages.renders[path] for path in written if path in pages.renders})
+        cache_files.save(records, {"world": world, "renders": {path: pages.renders[path] for path in written if path in pages.renders}})
     except BaseException:
         if former.is_dir():  # the last whole output back, as the records tell it
             shutil.rmtree(output, ignore_errors=True)

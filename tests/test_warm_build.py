@@ -7,7 +7,10 @@ with the production settings. A page taken from the last output is the same file
 its inode and modification time, which is how these tests see which pages were taken and which were written again.
 """
 
+import os
+import pickle
 import random
+import time
 
 import pytest
 
@@ -125,3 +128,24 @@ def test_a_build_stopped_midway_is_followed_by_a_clean_one(tmp_path):
     build(sources, tmp_path / "warm")
     assert_as_clean(sources, warm, tmp_path, "after a stop")
     assert not warm.with_name(".output-former").exists()
+
+
+def test_new_modification_times_alone_keep_the_content_cache(tmp_path):
+    """As in a fresh checkout (CI restores cache/ from the last run): every file has a new time, no
+    file new bytes, and each file's reading comes from the content cache, not from reading it again.
+    The cache is seen at work by a reading changed in it (one word: typography leaves it as it is), which the next build shows."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    cache_file = next((tmp_path / "warm" / "cache").glob("PagesGenerator-Readers"))
+    with cache_file.open("rb") as file:
+        cached = pickle.load(file)
+    about = str(sources.content / "pages" / "about-us.md")
+    stamp, (text, metadata) = cached[about]
+    cached[about] = (stamp, (text.replace("</h2>", "</h2><p>ReadFromTheCache</p>", 1), metadata))
+    with cache_file.open("wb") as file:
+        pickle.dump(cached, file)
+    later = time.time() + 3600
+    for path in sources.folder.rglob("*"):
+        os.utime(path, (later, later))
+    build(sources, tmp_path / "warm")
+    assert "ReadFromTheCache" in (warm / "about-us" / "index.html").read_text(encoding="utf-8")
