@@ -18,6 +18,7 @@ import math
 import os
 import posixpath
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -265,7 +266,9 @@ class BuiltSite:
             digest = hashlib.blake2b(data, digest_size=16).digest()
             if digest not in self.last:
                 tree = html.fromstring(data)
-                self.last[digest] = (tuple(link.strip() for link in [*PAGE_LINKS(tree), *image_set_links(tree)]), page_ids(tree))
+                # Interned: most links are on every page (the menu, the footer), kept and saved once.
+                links = tuple(sys.intern(link.strip()) for link in [*PAGE_LINKS(tree), *image_set_links(tree)])
+                self.last[digest] = (links, page_ids(tree))
             self.pages[path] = digest
         return self.last[self.pages[path]]
 

@@ -12,7 +12,7 @@ from pelican.settings import read_settings
 
 from laceps import PROJECT_ROOT, devserver
 from laceps import build as pipeline
-from laceps import incremental
+from laceps import incremental, warm
 from laceps.checks import check_content
 from laceps.links import broken_links
 
@@ -107,8 +107,8 @@ def check(content=CONTENT):
 
 
 def clean(output=OUTPUT):
-    """Remove the built site and Pelican's content cache."""
-    for folder in (Path(output), PROJECT_ROOT / "cache"):
+    """Remove the built site (and a last one a stopped build set aside), and the caches."""
+    for folder in (Path(output), *warm.set_aside(Path(output)), PROJECT_ROOT / "cache"):
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -110,6 +110,12 @@ def link(source, target):
         shutil.copy2(source, target)
 
 
+def set_aside(output):
+    """Where a build keeps the last output while it writes (`former`), and where that goes to be
+    deleted (`discarded`): beside the output folder, hidden."""
+    return output.with_name(f".{output.name}-former"), output.with_name(f".{output.name}-discarded")
+
+
 class RecordingWriter(KeepingWriter, parallel.ParallelWriter):
     """laceps.parallel's writer, remembering pages: the workers check and record the news pages
     they render, and send the records back with the texts."""
@@ -152,7 +158,7 @@ def reusing(settings_file, settings, extra):
     world = world_digest(settings_file, settings, extra)
     saved = cache_files.load(records) if settings["LOAD_CONTENT_CACHE"] else {}
     renders = saved.get("renders", {}) if saved.get("world") == world else {}
-    former, discarded = output.with_name(f".{output.name}-former"), output.with_name(f".{output.name}-discarded")
+    former, discarded = set_aside(output)
     while deletions:
         deletions.pop().join()
     shutil.rmtree(discarded, ignore_errors=True)
