@@ -51,8 +51,8 @@ class Digests:
 
     def of(self, value, nested=False):
         if type(value) in PLAIN:
-            # Digested each time, not kept: keeping every field of every content took more memory
-            # than the build's own (350 MB at 5,000 items) and saved little time.
+            # Digested each time, not kept: kept, every field of every content stayed in memory to
+            # the build's end, in the build and in each worker, to save a hash of a short text.
             return self.compute(value, nested)
         key = (id(value), nested)
         found = self.memo.get(key)
