@@ -1,7 +1,7 @@
 """A production build after an earlier one (`invoke preview`, a publish): the pages whose inputs are
 unchanged are taken from the last build's output instead of being rendered again.
 
-Each page's render is recorded as `invoke livereload` records it (laceps.render_records) (every name
+Each page's render is recorded as `invoke livereload` records it (laceps.render_records: every name
 it read from its template context, a digest of their values, the files it names), with a digest of
 its text instead of the text, and the records are saved in the cache folder. The next build moves
 the last output aside (where Pelican's DELETE_OUTPUT_DIRECTORY would delete it) and builds into an
@@ -43,8 +43,8 @@ def world_digest(settings_file, settings, extra):
     digest = hashlib.blake2b(repr([sys.version, sorted(map(repr, extra.items())), settings["OUTPUT_PATH"]]).encode())
     files = [Path(settings_file), *CODE, *sorted((PROJECT_ROOT / "laceps").rglob("*.py"))]
     for folder in (settings["THEME"], settings["I18N_GETTEXT_LOCALEDIR"]):
-        files += files_under(folder)
-    files += [path for path in files_under(settings["PATH"]) if path.suffix != ".md"]
+        files += [Path(folder, name) for name in sorted(files_in(folder))]
+    files += [Path(settings["PATH"], name) for name in sorted(files_in(settings["PATH"])) if not name.endswith(".md")]
     for path in files:
         digest.update(str(path).encode() + b"\0")
         if path.is_symlink():
@@ -52,10 +52,6 @@ def world_digest(settings_file, settings, extra):
         elif path.is_file():
             digest.update(text_digest(path.read_bytes()))
     return digest.digest()
-
-
-def files_under(folder):
-    return sorted(Path(root, name) for root, _, names in os.walk(folder) for name in names)
 
 
 class FormerPages(BuildPages):
