@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import os
-import pickle
 import re
 import sys
 import threading
@@ -106,8 +105,7 @@ class ReaderCaches:
         parallel.read_ahead(generator)  # what the cache lacks, read on every core
 
     def stamp(self, digest_of, path):
-        status = os.stat(path)
-        now = (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino)
+        now = cache_files.status(path)
         self.stamped.add(path)
         known = self.stamps.get(path)
         if known is None or known[0] != now:
@@ -129,13 +127,8 @@ class ReaderCaches:
 
 
 def save_whole(cache):
-    """Pelican's FileDataCacher.save_cache, written beside and renamed over the last: a process
-    stopped meanwhile leaves that one whole (Pelican cannot load half of one)."""
-    os.makedirs(cache.settings["CACHE_PATH"], exist_ok=True)
-    partial = f"{cache._cache_path}.partial"
-    with cache._cache_open(partial, "wb") as file:
-        pickle.dump(cache._cache, file)
-    os.replace(partial, cache._cache_path)
+    """Pelican's FileDataCacher.save_cache, saved whole or not at all (Pelican cannot load half of one)."""
+    cache_files.save(cache._cache_path, cache._cache, opener=cache._cache_open)
 
 
 class PromptPagefindService(PagefindService):

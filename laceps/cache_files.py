@@ -1,25 +1,39 @@
-"""The build's own files in the cache folder (beside Pelican's content cache): each a pickle,
-saved whole or not at all, and read as nothing when it cannot be read (a colder build, no error)."""
+"""The build's own files in the cache folder (beside Pelican's content cache): each a pickle, saved
+whole or not at all, and read as nothing when it cannot be read (a colder build, no error); and how
+the build knows a file again (`digest` of its bytes, `status` of its entry on disk)."""
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
 
 
-def load(path, default=None):
-    """What `save` saved at `path`; else `default` ({} unless given)."""
+def load(path):
+    """What `save` saved at `path`; else {}."""
     try:
         with open(path, "rb") as file:
             return pickle.load(file)
     except Exception:  # noqa: BLE001 - a cache that cannot be read is only a colder build
-        return {} if default is None else default
+        return {}
 
 
-def save(path, value):
-    """Written beside and renamed over the last: a process stopped meanwhile leaves that one whole."""
+def save(path, value, opener=open):
+    """Written beside and renamed over the last: a process stopped meanwhile leaves that one whole.
+    opener: how to open the file (Pelican's content cache gzips its own, with GZIP_CACHE)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as file:
-        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+    with opener(partial, "wb") as file:
+        pickle.dump(value, file)
     os.replace(partial, path)
+
+
+def digest(data):
+    """A digest of some bytes: a built page's, a source file's."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def status(path):
+    """What changes in a file's entry on disk when the file does (OSError when it is gone)."""
+    entry = os.stat(path)
+    return entry.st_mtime_ns, entry.st_ctime_ns, entry.st_size, entry.st_ino

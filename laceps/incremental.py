@@ -34,7 +34,7 @@ from pelican.contents import Content
 from pelican.generators import CachingGenerator
 
 from laceps import build as pipeline
-from laceps import checks
+from laceps import cache_files, checks
 from laceps.plugins import images, typography_cache
 from laceps.render_records import (ABSENT, NOT_RENDERED, BuildPages, Digests, KeepingWriter, linked_files, remember_templates,
                                    unchanged)
@@ -55,8 +55,6 @@ SETTLE_SECONDS = 0.05  # a file's change time may trail the clock by a few milli
 # its typogrified texts (laceps.plugins.typography_cache, saved for the next start). A content
 # copied from its record notes them again. Each a module's dict, of dicts or of values.
 NOTEBOOKS = ((images, "published"), (typography_cache, "used"))
-
-
 
 
 class Record:
@@ -253,10 +251,9 @@ class ContentRecords:
 
 def stamp(path):
     try:
-        status = os.stat(path)
+        return cache_files.status(path)
     except OSError:
         return None  # gone meanwhile: read it, and let the reader say so
-    return status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino
 
 
 class ResidentBuild:

@@ -13,7 +13,6 @@ every link of the built site to work:
 
 import difflib
 import functools
-import hashlib
 import math
 import os
 import posixpath
@@ -263,7 +262,7 @@ class BuiltSite:
         to the next by the digest of the page's bytes (most pages of a build are the last one's)."""
         if path not in self.pages:
             data = Path(path).read_bytes()
-            digest = hashlib.blake2b(data, digest_size=16).digest()
+            digest = cache_files.digest(data)
             if digest not in self.last:
                 tree = html.fromstring(data)
                 # Interned: most links are on every page (the menu, the footer), kept and saved once.

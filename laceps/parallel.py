@@ -196,4 +196,3 @@ def defer_news(generator):
 def flush(generator, writer):
     if isinstance(writer, ParallelWriter):
         writer.flush()
-

@@ -34,10 +34,6 @@ CODE = (PROJECT_ROOT / "pelicanconf.py", PROJECT_ROOT / "publishconf.py", PROJEC
 deletions = []  # the last outputs being deleted meanwhile (the link check runs meanwhile)
 
 
-def text_digest(data):
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 def world_digest(settings_file, settings, extra):
     """A digest of what can change a page besides the values it reads from its context."""
     digest = hashlib.blake2b(repr([sys.version, sorted(map(repr, extra.items())), settings["OUTPUT_PATH"]]).encode())
@@ -50,7 +46,7 @@ def world_digest(settings_file, settings, extra):
         if path.is_symlink():
             digest.update(os.readlink(path).encode())  # where it leads: the content checks refuse it anyway
         elif path.is_file():
-            digest.update(text_digest(path.read_bytes()))
+            digest.update(cache_files.digest(path.read_bytes()))
     return digest.digest()
 
 
@@ -71,10 +67,10 @@ class FormerPages(BuildPages):
                 data = file.read()
         except OSError:
             return None
-        return data.decode("utf-8") if text_digest(data) == last[3] else None
+        return data.decode("utf-8") if cache_files.digest(data) == last[3] else None
 
     def noted(self, text):
-        return text_digest(text.encode("utf-8"))
+        return cache_files.digest(text.encode("utf-8"))
 
     def keep(self, path):
         link(self.former_path(path), path)
