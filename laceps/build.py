@@ -37,6 +37,7 @@ from laceps.translations import compile_catalogs
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
 # Pages sent to Pagefind and not yet indexed: more would only wait in memory (65 MB at 5,000 items).
 IN_FLIGHT = 32
+SEARCH_ORDER = "search-order.pickle"  # in the cache folder: the pages in the order last indexed
 STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 HTML_TAG = re.compile(r"<html\b[^>]*>")
 TITLE = re.compile(r"<title>.*?</title>", re.DOTALL)
@@ -192,9 +193,19 @@ def searchable(page):
 class SearchIndex:
     """Pagefind's index, through its Python API: each HTML page `add`ed is indexed meanwhile by
     Pagefind's own process (the build adds each as Pelican writes it); `write` adds the index to the
-    site. Pages count in the order they are added."""
+    site. Pages count in the order they are added.
 
-    def __init__(self, output):
+    last: the last output's folder, set aside by a warm build (laceps.warm), and its pages in the
+    order they were added (`added`, saved by the last build). Pagefind's service indexes one page at
+    a time, as long as a core's whole work on the pages Pelican writes: so the last output's pages
+    are given to it first, in their last order, while Pelican reads. A page then written in the same
+    place of the order is the one given when it is the same file (a warm build links the unchanged
+    ones from the last output), and is given again when not: Pagefind replaces a page of the same
+    address where it stands. At the first page out of that order, or when fewer pages come, the
+    index starts again from the pages written. So the index is always the one of the pages in the
+    order they were written."""
+
+    def __init__(self, output, last=None):
         self.output = Path(output).resolve()
         self.root = f"{self.output}{os.sep}"
         self.loop = asyncio.new_event_loop()
@@ -202,20 +213,44 @@ class SearchIndex:
         self.thread.start()
         self.index = self.wait(self.start())
         self.pending = collections.deque()
+        self.added = []  # the pages' paths from the site's folder, in the order added
+        self.ahead = AheadPages(self, *last) if last else None
 
     async def start(self):
-        self.service = await PromptPagefindService().launch()
+        self.service = await PromptPagefindService().launch()  # made in the loop: it keeps the running one
         return await self.service.create_index()
 
     def wait(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
+    def give(self, relative, page, pending):
+        """Send a page's searchable parts to Pagefind, with at most IN_FLIGHT in `pending` unanswered."""
+        if len(pending) >= IN_FLIGHT:
+            pending.popleft().result()
+        pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=searchable(page), source_path=relative), self.loop))
+
     def add(self, path, context=None):
-        if path.endswith(".html"):
-            page = searchable(Path(path).read_text(encoding="utf-8"))
-            if len(self.pending) >= IN_FLIGHT:
-                self.pending.popleft().result()
-            self.pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=page, source_path=self.relative(path)), self.loop))
+        if not path.endswith(".html"):
+            return
+        relative, place = self.relative(path), len(self.added)
+        self.added.append(relative)
+        if self.ahead:
+            if self.ahead.at(place) != relative:
+                return self.start_again()
+            if self.ahead.holds(place, path):
+                return
+        self.give(relative, Path(path).read_text(encoding="utf-8"), self.pending)
+
+    def start_again(self):
+        """A new index of the pages added so far, in their order: the last output's order was not kept."""
+        self.ahead.stop()
+        self.ahead = None
+        for added in self.pending:
+            added.result()
+        self.wait(self.index.delete_index())
+        self.index = self.wait(self.service.create_index())
+        for relative in self.added:
+            self.give(relative, (self.output / relative).read_text(encoding="utf-8"), self.pending)
 
     def relative(self, path):
         """`path` from the site's folder, as Pagefind names pages. Pelican writes inside OUTPUT_PATH,
@@ -225,25 +260,107 @@ class SearchIndex:
             inside = str(Path(path).resolve())
         return Path(inside).relative_to(self.output).as_posix()
 
-    def write(self, folder=None):
-        """Write the index into `folder` (the site's pagefind/). The files come in the answer: the
-        service's own writing goes on after it answers, so a file read then may be half written."""
+    def write(self, folder=None, meanwhile=None):
+        """Write the index into `folder` (the site's pagefind/), calling `meanwhile()` while Pagefind
+        makes it. The files come in the answer: the service's own writing goes on after it answers,
+        so a file read then may be half written."""
+        if self.ahead and self.ahead.given() > len(self.added):  # pages of the last output not written again
+            self.start_again()
+        if self.ahead:
+            self.ahead.stop()
         for added in self.pending:
             added.result()
+        files = asyncio.run_coroutine_threadsafe(self.index.get_files(), self.loop)
+        if meanwhile:
+            meanwhile()
         folder = Path(folder or self.output / "pagefind")
-        for file in self.wait(self.index.get_files()):
+        for file in files.result():
             path = folder / file["path"]
             path.parent.mkdir(parents=True, exist_ok=True)
             content = file["content"]
             if file["path"] == "pagefind-entry.json":
                 # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
                 content = json.dumps(json.loads(content), sort_keys=True, ensure_ascii=False).encode()
+            path.unlink(missing_ok=True)  # never written through: a warm build may have linked it from the last output
             path.write_bytes(content)
 
     def close(self):
+        if self.ahead:
+            self.ahead.stop()
         self.wait(self.service.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join()
+
+
+class AheadPages:
+    """The last output's pages, given to a SearchIndex in a thread of their own, in their last order."""
+
+    def __init__(self, index, folder, order):
+        self.index, self.folder, self.order = index, Path(folder), order
+        self.files = []  # the identity of each page's file given so far, in order
+        self.progress = threading.Condition()
+        self.stopping = self.done = False
+        self.error = None  # what stopped the thread, raised in the build's
+        self.thread = threading.Thread(target=self.give_all, daemon=True)
+        self.thread.start()
+
+    def give_all(self):
+        pending = collections.deque()
+        try:
+            for relative in self.order:
+                with self.progress:
+                    if self.stopping:
+                        break
+                try:
+                    with open(self.folder / relative, "rb") as file:
+                        entry, page = os.fstat(file.fileno()), file.read().decode("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    break  # a page gone from the last output: the order given so far is all there is
+                self.index.give(relative, page, pending)
+                with self.progress:
+                    self.files.append(identity(entry))
+                    self.progress.notify_all()
+            for added in pending:
+                added.result()
+        except Exception as error:  # noqa: BLE001 - Pagefind's: the build's thread raises it
+            self.error = error
+        finally:
+            with self.progress:
+                self.done = True
+                self.progress.notify_all()
+
+    def waited(self, condition):
+        with self.progress:
+            self.progress.wait_for(lambda: condition() or self.done)
+        if self.error:
+            raise self.error
+
+    def given(self):
+        """How many pages were given, once all are."""
+        self.waited(lambda: False)
+        return len(self.files)
+
+    def at(self, place):
+        """The page given at `place` (waiting until it is), or None."""
+        self.waited(lambda: len(self.files) > place)
+        return self.order[place] if place < len(self.files) else None
+
+    def holds(self, place, path):
+        """Whether the file given at `place` is the one at `path` now."""
+        try:
+            return identity(os.stat(path)) == self.files[place]
+        except OSError:
+            return False
+
+    def stop(self):
+        with self.progress:
+            self.stopping = True
+        self.thread.join()
+
+
+def identity(entry):
+    """What tells the same file (a hard link of it too, whose change time its linking moved)."""
+    return entry.st_dev, entry.st_ino, entry.st_size, entry.st_mtime_ns
 
 
 @contextlib.contextmanager
@@ -276,13 +393,22 @@ def connected(signal, receiver):
         signal.disconnect(receiver)
 
 
-def run(settings_file, content, output, extra, capture=False, caches=None, search=True, during=None):
+def last_output(settings):
+    """(the last output, set aside by laceps.warm, its pages in the order last indexed), or None."""
+    former = warm.set_aside(Path(settings["OUTPUT_PATH"]))[0]
+    order = cache_files.load(Path(settings["CACHE_PATH"]) / SEARCH_ORDER) if former.is_dir() else None
+    return (former, order) if order else None
+
+
+def run(settings_file, content, output, extra, capture=False, caches=None, search=True, during=None, meanwhile=None):
     """Build the site, its messages printed as Pelican's command prints them (Pelican's on standard
     output, the content problems on standard error), or with capture, only kept. Raise Failed with
     what was printed on any problem.
 
     caches: a ReaderCaches kept by the caller across builds (laceps.incremental); search: index
-    the pages as they are written; during(settings): a context manager the run happens in.
+    the pages as they are written; during(settings): a context manager the run happens in;
+    meanwhile(settings): called once every page is written, while Pagefind makes the index on its
+    own process (the link check: about as long, on the other core).
     """
     compile_catalogs()
     printed = io.StringIO()
@@ -300,11 +426,16 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
                 for signal, receiver in [*receivers, (signals.article_generator_init, parallel.defer_news),
                                          (signals.article_writer_finalized, parallel.flush)]:
                     stack.enter_context(connected(signal, receiver))
-            index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"]))) if search else None
+            index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"], last_output(settings)))) if search else None
             with connected(signals.content_written, index.add) if index else contextlib.nullcontext():
                 pelican.run()
+            after_pages = functools.partial(meanwhile, settings) if meanwhile else None
             if index:
-                index.write()
+                index.write(meanwhile=after_pages)
+                if settings["CACHE_CONTENT"]:
+                    cache_files.save(Path(settings["CACHE_PATH"]) / SEARCH_ORDER, index.added)
+            elif after_pages:
+                after_pages()
         except (Exception, SystemExit) as error:
             if not isinstance(error, SystemExit):
                 print(f"{type(error).__name__}: {error}", "".join(traceback.format_exception(error)), sep="\n")

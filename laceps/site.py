@@ -65,11 +65,17 @@ def build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, qui
 def run_build(settings=DEV_SETTINGS, output=OUTPUT, content=CONTENT, extra=None, capture=False):
     """build(), its messages either printed as they come or, with capture, kept in BuildFailed.log."""
     extra = {"CACHE_PATH": str(cache_folder()), **(extra or {})}
+    problems = []
     try:
-        built = pipeline.run(settings, content, output, extra, capture=capture)
+        built = pipeline.run(settings, content, output, extra, capture=capture,
+                             meanwhile=lambda settings: problems.extend(built_link_problems(Path(output), settings)))
     except pipeline.Failed as failure:
         raise BuildFailed("the build failed; the messages above say why", log=failure.log) from None
-    check_built_links(Path(output), built, capture)
+    if problems:
+        report = "\n".join(problems)
+        if not capture:
+            print(report, file=sys.stderr)
+        raise BuildFailed(f"{len(problems)} broken link(s) in the built site: restore what they lead to, or change them", log=report)
     forget_other_caches(Path(built["CACHE_PATH"]))
     return Path(output)
 
@@ -82,18 +88,15 @@ def forget_other_caches(kept):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def check_built_links(output, settings, capture=False):
-    """With CHECK_BUILT_LINKS (production), fail when a page links to a missing page, file or #fragment."""
+def built_link_problems(output, settings):
+    """With CHECK_BUILT_LINKS (production), every link of a built page to a missing page, file or
+    #fragment. Pagefind's files are not there yet (the check runs while Pagefind makes them): a
+    link to one is reported, never passed unchecked."""
     if not settings["CHECK_BUILT_LINKS"]:
-        return
+        return []
     # Each page's links kept for the next check, as the content cache keeps each file's reading.
     memory = Path(settings["CACHE_PATH"]) / LINKS_MEMORY if settings["CACHE_CONTENT"] else None
-    _, problems = broken_links(output, settings["SITEURL"], memory)
-    if problems:
-        report = "\n".join(problems)
-        if not capture:
-            print(report, file=sys.stderr)
-        raise BuildFailed(f"{len(problems)} broken link(s) in the built site: restore what they lead to, or change them", log=report)
+    return broken_links(output, settings["SITEURL"], memory)[1]
 
 
 def check(content=CONTENT):

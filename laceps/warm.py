@@ -31,7 +31,7 @@ from laceps.render_records import BuildPages, Digests, KeepingWriter, remember_t
 RECORDS = "page-renders.pickle"  # in the cache folder
 # Beside the settings file, what every build's settings import or run (publishconf imports pelicanconf).
 CODE = (PROJECT_ROOT / "pelicanconf.py", PROJECT_ROOT / "publishconf.py", PROJECT_ROOT / "uv.lock")
-deletions = []  # the last outputs being deleted meanwhile (the link check runs meanwhile)
+deletions = []  # the last outputs being deleted meanwhile
 
 
 def world_digest(settings_file, settings, extra):
@@ -178,9 +178,15 @@ def reusing(settings_file, settings, extra):
         written.add(path)
         pages.written(path)
 
+    def all_written(pelican):
+        """Every page is written once the main site's run ends (the Spanish subsite's ends first):
+        the link check, next, finds the files they name."""
+        if os.path.abspath(pelican.output_path) == os.path.abspath(output):
+            pages.bring_named_files()
+
     try:
-        yield [(signals.get_writer, use_writer), (signals.generator_init, remember_templates), (signals.content_written, note)]
-        pages.bring_named_files()
+        yield [(signals.get_writer, use_writer), (signals.generator_init, remember_templates),
+               (signals.content_written, note), (signals.finalized, all_written)]
         cache_files.save(records, {"world": world, "renders": {path: pages.renders[path] for path in written if path in pages.renders}})
     except BaseException:
         if former.is_dir():  # the last whole output back, as the records tell it
@@ -188,8 +194,8 @@ def reusing(settings_file, settings, extra):
             former.rename(output)
         raise
     if former.is_dir():
-        # Deleted meanwhile (the link check runs), not in a daemon thread: the process waits for it
-        # before it exits. Renamed first: a former output is always whole.
+        # Deleted in a thread, not a daemon: the process waits for it before it exits. Renamed
+        # first: a former output is always whole.
         former.rename(discarded)
         deletions.append(threading.Thread(target=shutil.rmtree, args=(discarded,), kwargs={"ignore_errors": True}))
         deletions[-1].start()

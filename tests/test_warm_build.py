@@ -10,10 +10,12 @@ its inode and modification time, which is how these tests see which pages were t
 import os
 import pickle
 import random
+import threading
 import time
 
 import pytest
 
+from laceps import build as pipeline
 from laceps import site
 from tests.reference_build import files
 from tests.test_incremental import SEED, Sources
@@ -88,6 +90,32 @@ def test_an_edit_renders_its_own_pages_and_takes_the_rest(tmp_path):
     assert {path for path in before if files(warm).get(path) != texts[path]} <= written  # what changed was written again
     assert "contact/index.html" in written and "about-us/index.html" not in written and "news/index.html" not in written
     assert len(written) < len(before) / 4
+    assert_as_clean(sources, warm, tmp_path, "edited")
+
+
+def test_pagefind_indexes_the_last_pages_while_pelican_reads_and_again_only_those_written_again(tmp_path, monkeypatch):
+    """laceps.build.AheadPages: the last output's pages go to Pagefind first, in the order they were
+    written, from a thread of their own; the build gives it again only the pages it wrote anew."""
+    given = {"ahead": [], "written": []}
+    give = pipeline.SearchIndex.give
+
+    def spy(index, relative, page, pending):
+        given["written" if threading.current_thread() is threading.main_thread() else "ahead"].append(relative)
+        return give(index, relative, page, pending)
+
+    monkeypatch.setattr(pipeline.SearchIndex, "give", spy)
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    first, before = given["written"], inodes(warm)
+    assert given["ahead"] == [] and len(first) > 20  # a build into an empty folder has no last pages
+    given.update(ahead=[], written=[])
+    page = sources.content / "pages" / "contact.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nOne more sentence, saved by the test.\n", encoding="utf-8")
+    build(sources, tmp_path / "warm")
+    assert given["ahead"] == first
+    assert "contact/index.html" in given["written"] and len(given["written"]) < len(first) / 4
+    assert set(given["written"]) == (set(before) - kept(before, warm)) & set(first)
+    monkeypatch.undo()
     assert_as_clean(sources, warm, tmp_path, "edited")
 
 
