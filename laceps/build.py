@@ -418,15 +418,18 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
             settings = settings_for(settings_file, content, output, extra)
             stack.enter_context((caches or ReaderCaches()).shared())
             i18n_subsites._MAIN_SETTINGS = None  # a failed build in this process may have left its own
+            # A caller's `during` brings its own writer (laceps.incremental); else laceps.warm's,
+            # which sets the last output aside first. Search starts before Pelican's plugins load:
+            # Pagefind takes the last output's pages meanwhile.
+            receivers = None if during else stack.enter_context(warm.reusing(settings_file, settings, extra))
+            index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"], last_output(settings)))) if search else None
             pelican = Pelican(settings)
             if during:
                 stack.enter_context(during(settings))
-            else:  # a caller's `during` brings its own writer (laceps.incremental)
-                receivers = stack.enter_context(warm.reusing(settings_file, settings, extra))
+            else:
                 for signal, receiver in [*receivers, (signals.article_generator_init, parallel.defer_news),
                                          (signals.article_writer_finalized, parallel.flush)]:
                     stack.enter_context(connected(signal, receiver))
-            index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"], last_output(settings)))) if search else None
             with connected(signals.content_written, index.add) if index else contextlib.nullcontext():
                 pelican.run()
             after_pages = functools.partial(meanwhile, settings) if meanwhile else None
