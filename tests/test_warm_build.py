@@ -119,6 +119,27 @@ def test_pagefind_indexes_the_last_pages_while_pelican_reads_and_again_only_thos
     assert_as_clean(sources, warm, tmp_path, "edited")
 
 
+def test_a_failure_while_pagefind_takes_the_last_pages_fails_the_build_and_keeps_the_last_output(tmp_path, monkeypatch):
+    """An error in laceps.build.AheadPages' thread (Pagefind's answer to a page) stops the build as any
+    other: reported, the last whole output kept; not a thread's traceback and a build that goes on."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    last = files(warm)
+    give = pipeline.SearchIndex.give
+
+    def failing_ahead(index, relative, page, pending):
+        if threading.current_thread() is not threading.main_thread() and relative == "about-us/index.html":
+            raise RuntimeError("Pagefind: the test's refusal")
+        return give(index, relative, page, pending)
+
+    monkeypatch.setattr(pipeline.SearchIndex, "give", failing_ahead)
+    sources.edit_page()
+    with pytest.raises(site.BuildFailed) as failure:
+        build(sources, tmp_path / "warm")
+    assert "Pagefind: the test's refusal" in failure.value.log
+    assert files(warm) == last
+
+
 def test_a_page_changed_in_the_last_output_is_written_again(tmp_path):
     """The last output is only trusted where it still holds what was recorded."""
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
