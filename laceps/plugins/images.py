@@ -80,7 +80,9 @@ def picture(source, settings, kind, alt, eager, css_class=""):
 
 def responsive_content(content):
     """Replace each <img> of a page or news item that shows one of our photos with a <picture>."""
-    if not content._content or not content.save_as:
+    if not content._content or not IMG_TAG.search(content._content):
+        return  # no image (most contents: asked before save_as, which Pelican works out at length)
+    if not content.save_as:
         return  # not written (a draft in production): publish none of its images
     settings = content.settings
     folder, root = Path(content.source_path).parent, Path(settings["PATH"])
