@@ -35,8 +35,9 @@ from laceps import cache_files, parallel, warm
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
-# Pages sent to Pagefind and not yet indexed: more would only wait in memory (65 MB at 5,000 items).
+# Sends of pages to Pagefind not yet indexed: more would only wait in memory (65 MB at 5,000 items).
 IN_FLIGHT = 32
+AHEAD_BATCH = 16  # the last output's pages sent to Pagefind at a time (laceps.build.AheadPages)
 SEARCH_ORDER = "search-order.pickle"  # in the cache folder: the pages in the order last indexed
 STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 HTML_TAG = re.compile(r"<html\b[^>]*>")
@@ -168,6 +169,23 @@ class PromptPagefindService(PagefindService):
         else:
             future.set_result(payload)
 
+    async def add_pages(self, index_id, pages):
+        """Add each (path from the site's folder, HTML) to the index, in order, as the library's
+        add_html_file does one at a time, with one write for them all: the library's coroutine for
+        each page (and its debug messages, made whether shown or not) was half of the Python time of
+        giving Pagefind a page, all of it taken from the build's own process (0.64 s for 1,222
+        pages against 0.32 s sent 16 at a time)."""
+        answers, messages = [], []
+        for relative, page in pages:
+            self._message_id += 1
+            answer = self._responses[self._message_id] = self._loop.create_future()
+            answers.append(answer)
+            payload = {"type": "AddFile", "index_id": index_id, "url": None, "file_contents": page, "file_path": relative}
+            messages.append(base64.b64encode(json.dumps({"message_id": self._message_id, "payload": payload}).encode()) + b",")
+        self._backend.stdin.write(b"".join(messages))
+        await self._backend.stdin.drain()
+        await asyncio.gather(*answers)
+
     async def close(self):
         self._backend.stdin.close()  # the service stops once its input ends
         await self._backend.wait()
@@ -223,11 +241,13 @@ class SearchIndex:
     def wait(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
-    def give(self, relative, page, pending):
-        """Send a page's searchable parts to Pagefind, with at most IN_FLIGHT in `pending` unanswered."""
+    def give(self, pages, pending):
+        """Send the searchable parts of pages, [(path from the site's folder, HTML)], to Pagefind, with
+        at most IN_FLIGHT sends in `pending` unanswered."""
         if len(pending) >= IN_FLIGHT:
             pending.popleft().result()
-        pending.append(asyncio.run_coroutine_threadsafe(self.index.add_html_file(content=searchable(page), source_path=relative), self.loop))
+        searchables = [(relative, searchable(page)) for relative, page in pages]
+        pending.append(asyncio.run_coroutine_threadsafe(self.service.add_pages(self.index._index_id, searchables), self.loop))
 
     def add(self, path, context=None):
         if not path.endswith(".html"):
@@ -239,7 +259,7 @@ class SearchIndex:
                 return self.start_again()
             if self.ahead.holds(place, path):
                 return
-        self.give(relative, Path(path).read_text(encoding="utf-8"), self.pending)
+        self.give([(relative, Path(path).read_text(encoding="utf-8"))], self.pending)
 
     def start_again(self):
         """A new index of the pages added so far, in their order: the last output's order was not kept."""
@@ -250,7 +270,7 @@ class SearchIndex:
         self.wait(self.index.delete_index())
         self.index = self.wait(self.service.create_index())
         for relative in self.added:
-            self.give(relative, (self.output / relative).read_text(encoding="utf-8"), self.pending)
+            self.give([(relative, (self.output / relative).read_text(encoding="utf-8"))], self.pending)
 
     def relative(self, path):
         """`path` from the site's folder, as Pagefind names pages. Pelican writes inside OUTPUT_PATH,
@@ -305,21 +325,23 @@ class AheadPages:
         self.thread.start()
 
     def give_all(self):
-        pending = collections.deque()
+        pending, batch, entries = collections.deque(), [], []
         try:
             for relative in self.order:
-                with self.progress:
-                    if self.stopping:
-                        break
+                if self.stopping:
+                    break
                 try:
                     with open(self.folder / relative, "rb") as file:
-                        entry, page = os.fstat(file.fileno()), file.read().decode("utf-8")
+                        entry, page = identity(os.fstat(file.fileno())), file.read().decode("utf-8")
                 except (OSError, UnicodeDecodeError):
                     break  # a page gone from the last output: the order given so far is all there is
-                self.index.give(relative, page, pending)
-                with self.progress:
-                    self.files.append(identity(entry))
-                    self.progress.notify_all()
+                batch.append((relative, page))
+                entries.append(entry)
+                if len(batch) == AHEAD_BATCH:
+                    self.give(batch, entries, pending)
+                    batch, entries = [], []
+            if batch:
+                self.give(batch, entries, pending)
             for added in pending:
                 added.result()
         except Exception as error:  # noqa: BLE001 - Pagefind's: the build's thread raises it
@@ -328,6 +350,12 @@ class AheadPages:
             with self.progress:
                 self.done = True
                 self.progress.notify_all()
+
+    def give(self, batch, entries, pending):
+        self.index.give(batch, pending)
+        with self.progress:
+            self.files += entries
+            self.progress.notify_all()
 
     def waited(self, condition):
         with self.progress:
