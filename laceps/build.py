@@ -37,7 +37,7 @@ from laceps.translations import compile_catalogs
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
 # Sends of pages to Pagefind not yet indexed: more would only wait in memory (65 MB at 5,000 items).
 IN_FLIGHT = 32
-AHEAD_BATCH = 16  # the last output's pages sent to Pagefind at a time (laceps.build.AheadPages)
+AHEAD_BATCH = 16  # pages sent to Pagefind at a time when they are at hand (the last output's, or a new start's)
 SEARCH_ORDER = "search-order.pickle"  # in the cache folder: the pages in the order last indexed
 STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 HTML_TAG = re.compile(r"<html\b[^>]*>")
@@ -161,7 +161,7 @@ class PromptPagefindService(PagefindService):
         payload = response["payload"]
         # An answer to a message the service could not read names it in original_message.
         message_id = response.get("message_id") or json.loads(payload.get("original_message") or "{}").get("message_id")
-        future = self._responses.get(message_id)
+        future = self._responses.pop(message_id, None)  # each answered once: kept, thousands would pile up
         if future is None or future.done():
             return
         if payload["type"] == "Error":
@@ -247,6 +247,7 @@ class SearchIndex:
         if len(pending) >= IN_FLIGHT:
             pending.popleft().result()
         searchables = [(relative, searchable(page)) for relative, page in pages]
+        # The library's own number for the index: the pages go in messages of ours (add_pages).
         pending.append(asyncio.run_coroutine_threadsafe(self.service.add_pages(self.index._index_id, searchables), self.loop))
 
     def add(self, path, context=None):
@@ -269,8 +270,9 @@ class SearchIndex:
             added.result()
         self.wait(self.index.delete_index())
         self.index = self.wait(self.service.create_index())
-        for relative in self.added:
-            self.give([(relative, (self.output / relative).read_text(encoding="utf-8"))], self.pending)
+        for start in range(0, len(self.added), AHEAD_BATCH):
+            batch = self.added[start:start + AHEAD_BATCH]
+            self.give([(relative, (self.output / relative).read_text(encoding="utf-8")) for relative in batch], self.pending)
 
     def relative(self, path):
         """`path` from the site's folder, as Pagefind names pages. Pelican writes inside OUTPUT_PATH,
