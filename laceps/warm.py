@@ -179,9 +179,9 @@ def reusing(settings_file, settings, extra):
         pages.written(path)
 
     def all_written(pelican):
-        """Every page is written once the main site's run ends (the Spanish subsite's ends first):
-        the link check, next, finds the files they name."""
-        if os.path.abspath(pelican.output_path) == os.path.abspath(output):
+        """Every page is written once the main site's run ends (the Spanish subsite's, with settings
+        of its own, ends first): the link check, next, finds the files they name."""
+        if pelican.settings is settings:
             pages.bring_named_files()
 
     try:
