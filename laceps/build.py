@@ -37,7 +37,7 @@ from laceps.translations import compile_catalogs
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
 # Sends of pages to Pagefind not yet indexed: more would only wait in memory (65 MB at 5,000 items).
 IN_FLIGHT = 32
-AHEAD_BATCH = 16  # pages sent to Pagefind at a time when they are at hand (the last output's, or a new start's)
+PAGES_PER_SEND = 16  # pages sent to Pagefind in one write (PromptPagefindService.add_pages)
 SEARCH_ORDER = "search-order.pickle"  # in the cache folder: the pages in the order last indexed
 STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 HTML_TAG = re.compile(r"<html\b[^>]*>")
@@ -232,6 +232,7 @@ class SearchIndex:
         self.index = self.wait(self.start())
         self.pending = collections.deque()
         self.added = []  # the pages' paths from the site's folder, in the order added
+        self.unsent = []  # pages added, not yet sent: (path from the site's folder, HTML)
         self.ahead = AheadPages(self, *last) if last else None
 
     async def start(self):
@@ -260,18 +261,25 @@ class SearchIndex:
                 return self.start_again()
             if self.ahead.holds(place, path):
                 return
-        self.give([(relative, Path(path).read_text(encoding="utf-8"))], self.pending)
+        self.unsent.append((relative, Path(path).read_text(encoding="utf-8")))
+        if len(self.unsent) == PAGES_PER_SEND:
+            self.send_unsent()
+
+    def send_unsent(self):
+        if self.unsent:
+            self.give(self.unsent, self.pending)
+            self.unsent = []
 
     def start_again(self):
         """A new index of the pages added so far, in their order: the last output's order was not kept."""
         self.ahead.stop()
-        self.ahead = None
+        self.ahead, self.unsent = None, []  # all added are sent again below
         for added in self.pending:
             added.result()
         self.wait(self.index.delete_index())
         self.index = self.wait(self.service.create_index())
-        for start in range(0, len(self.added), AHEAD_BATCH):
-            batch = self.added[start:start + AHEAD_BATCH]
+        for start in range(0, len(self.added), PAGES_PER_SEND):
+            batch = self.added[start:start + PAGES_PER_SEND]
             self.give([(relative, (self.output / relative).read_text(encoding="utf-8")) for relative in batch], self.pending)
 
     def relative(self, path):
@@ -290,6 +298,7 @@ class SearchIndex:
             self.start_again()
         if self.ahead:
             self.ahead.stop()
+        self.send_unsent()
         for added in self.pending:
             added.result()
         files = asyncio.run_coroutine_threadsafe(self.index.get_files(), self.loop)
@@ -339,7 +348,7 @@ class AheadPages:
                     break  # a page gone from the last output: the order given so far is all there is
                 batch.append((relative, page))
                 entries.append(entry)
-                if len(batch) == AHEAD_BATCH:
+                if len(batch) == PAGES_PER_SEND:
                     self.give(batch, entries, pending)
                     batch, entries = [], []
             if batch:
