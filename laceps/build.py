@@ -343,7 +343,7 @@ class AheadPages:
                     break
                 try:
                     with open(self.folder / relative, "rb") as file:
-                        entry, page = identity(os.fstat(file.fileno())), file.read().decode("utf-8")
+                        entry, page = cache_files.identity(os.fstat(file.fileno())), file.read().decode("utf-8")
                 except (OSError, UnicodeDecodeError):
                     break  # a page gone from the last output: the order given so far is all there is
                 batch.append((relative, page))
@@ -387,7 +387,7 @@ class AheadPages:
     def holds(self, place, path):
         """Whether the file given at `place` is the one at `path` now."""
         try:
-            return identity(os.stat(path)) == self.files[place]
+            return cache_files.identity(os.stat(path)) == self.files[place]
         except OSError:
             return False
 
@@ -395,11 +395,6 @@ class AheadPages:
         with self.progress:
             self.stopping = True
         self.thread.join()
-
-
-def identity(entry):
-    """What tells the same file (a hard link of it too, whose change time its linking moved)."""
-    return entry.st_dev, entry.st_ino, entry.st_size, entry.st_mtime_ns
 
 
 @contextlib.contextmanager

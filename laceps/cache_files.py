@@ -1,6 +1,6 @@
 """The build's own files in the cache folder (beside Pelican's content cache): each a pickle, saved
 whole or not at all, and read as nothing when it cannot be read (a colder build, no error); and how
-the build knows a file again (`digest` of its bytes, `status` of its entry on disk)."""
+the build knows a file again (`digest` of its bytes, `signature` of its entry on disk)."""
 
 import hashlib
 import os
@@ -33,7 +33,18 @@ def digest(data):
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+def signature(stat):
+    """What a file was when it was read, from its `os.stat` (or a directory entry's `stat()`): any
+    write changes its change time, its size or its inode."""
+    return stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, stat.st_dev
+
+
 def status(path):
-    """What changes in a file's entry on disk when the file does (OSError when it is gone)."""
-    entry = os.stat(path)
-    return entry.st_mtime_ns, entry.st_ctime_ns, entry.st_size, entry.st_ino
+    """The signature of the file at `path` now (OSError when it is gone)."""
+    return signature(os.stat(path))
+
+
+def identity(stat):
+    """Which file this is, unchanged: its signature without the change time, which a hard link to
+    it moves (a warm build links the pages it takes from the last output)."""
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns

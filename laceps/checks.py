@@ -30,6 +30,7 @@ from urllib.parse import unquote
 import yaml
 from PIL import Image, UnidentifiedImageError
 
+from laceps.cache_files import signature
 from laceps.links import ISO_DAY, check_page_links, day, slug, slugified, substitutions
 
 SUMMARY_MAX_CHARS = 160  # about what search engines show under a result
@@ -192,11 +193,6 @@ MEMORY = FileMemory()
 # (FAT's ticks every two seconds), unseen: it is checked again next time, not remembered (git's
 # "racily clean" files).
 SETTLE_NS = 2_000_000_000
-
-
-def signature(stat):
-    """What a file was when it was read: any write changes its change time, its size or its inode."""
-    return stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, stat.st_dev
 
 
 def settled(stat):
