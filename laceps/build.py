@@ -78,7 +78,9 @@ class ReaderCaches:
 
     Pelican knows a cached file by a digest of its bytes (CHECK_MODIFIED_METHOD), which it works
     out by reading the file each time it asks (four times a file in a build): here each file's digest
-    is kept with its status (`stamp`), in the cache folder, and read again only once that changes."""
+    is kept with its status (`stamp`), in the cache folder, and read again only once that changes.
+    Its generators, whose own cache is off (CONTENT_CACHING_LAYER is "reader"), work out the same
+    digest four times more, for nothing: they get none (`unstamped`)."""
 
     def __init__(self):
         self.by_path = {}
@@ -117,15 +119,22 @@ class ReaderCaches:
 
     @contextlib.contextmanager
     def shared(self):
-        signals.generator_init.connect(self.share)
-        try:
+        with contextlib.ExitStack() as receivers:
+            for signal, receiver in [(signals.generator_init, self.share), (signals.article_generator_init, unstamped),
+                                     (signals.page_generator_init, unstamped)]:
+                receivers.enter_context(connected(signal, receiver))
             yield
-        finally:
-            signals.generator_init.disconnect(self.share)
         if self.stamps_file and self.restamped:  # after a build that ran to its end (not one stopped)
             self.stamps = {path: self.stamps[path] for path in self.stamped}  # files still read
             cache_files.save(self.stamps_file, self.stamps)
         self.stamped, self.restamped = set(), False
+
+
+def unstamped(generator):
+    """At a content generator's start (once its own cache is set up): no stamps for a cache that
+    keeps nothing (it never compares one)."""
+    if not generator._cache_data_policy and not generator._cache:
+        generator._filestamp_func = lambda path: b""
 
 
 def save_whole(cache):

@@ -82,17 +82,31 @@ class FormerPages(BuildPages):
         if not self.reused:
             return
         named = set().union(*(self.renders[path][2] for path in self.reused))
-        # Listed folder by folder: quicker than asking for each of the thousands of names.
-        missing = (named & files_in(self.former)) - files_in(self.root)
-        for name in sorted(name for name in missing if not name.endswith(".html")):
-            target = os.path.join(self.root, name)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            link(os.path.join(self.former, name), target)
+        for name in sorted(named):
+            if name.endswith(".html") or not set(name.split("/")).isdisjoint(("", ".", "..")):
+                continue  # a page; or a name that does not stay in the output (a page can name any)
+            source, target = os.path.join(self.former, name), os.path.join(self.root, name)
+            if os.path.isfile(source) and not os.path.lexists(target):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                link(source, target)
 
 
 def files_in(root):
-    """The files under `root`, as paths from it with "/"."""
-    return {os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/") for folder, _, names in os.walk(root) for name in names}
+    """The files under `root`, as paths from it with "/", as os.walk finds them (a linked folder is
+    not entered). Names joined as they are found: os.path.relpath took four fifths of the time."""
+    found, folders = set(), [("", root)]
+    while folders:
+        prefix, folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_dir():
+                found.add(prefix + entry.name)
+            elif not entry.is_symlink():
+                folders.append((f"{prefix}{entry.name}/", entry.path))
+    return found
 
 
 def link(source, target):
