@@ -30,6 +30,7 @@ from pelican.writers import Writer
 SCALARS = (str, bytes, int, float, bool, type(None), date, datetime, timedelta, Decimal)
 CODE = (FunctionType, BuiltinFunctionType, MethodType, ModuleType, type)
 PLAIN = {str, bytes, int, float, bool, type(None)}  # values digested again each time (Digests.of)
+PLAIN_NAMES = {kind: kind.__qualname__.encode() for kind in PLAIN}
 ABSENT = object()
 PAGINATED = ("articles", "dates")  # the lists Pelican's writer paginates, by their names in a page's context
 NOT_RENDERED = ("_context", "settings")  # a Content's links back to everything: settings are digested on their own
@@ -50,10 +51,13 @@ class Digests:
         self.origin = origin  # the record a content was copied from, if any
 
     def of(self, value, nested=False):
-        if type(value) in PLAIN:
+        kind = type(value)
+        if kind in PLAIN:
             # Digested each time, not kept: kept, every field of every content stayed in memory to
             # the build's end, in the build and in each worker, to save a hash of a short text.
-            return self.compute(value, nested)
+            # Hashed here, as compute() would, at once: most values a page reads are these.
+            data = value.encode("utf-8", "surrogatepass") if kind is str else repr(value).encode()
+            return hashlib.blake2b(PLAIN_NAMES[kind] + data, digest_size=16).digest()
         key = (id(value), nested)
         found = self.memo.get(key)
         if found is None:
