@@ -21,6 +21,7 @@ the build itself, which shows the problem as it always does. Output is byte for 
 """
 
 import collections
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -68,25 +69,33 @@ def quiet_worker():
     signals.content_written.send = lambda *args, **kwargs: []
 
 
+@contextlib.contextmanager
 def on_workers(function, items):
-    """function(item) for each item, on forked workers; yields the results in order (None where it failed)."""
+    """function(item) for each item, on forked workers: within the `with`, the results in order (None
+    where it failed). Leaving the `with`, even midway (the build failed meanwhile), ends the workers
+    at once: each holds a copy of the build's open files, Pagefind's input among them, and Pagefind
+    stops only once its input is closed in every process (the build would wait for it forever)."""
     global forked
     ranges = [(start, min(start + CHUNK, len(items))) for start in range(0, len(items), CHUNK)]
     workers = len(os.sched_getaffinity(0))
     forked = (function, items)
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=quiet_worker) as pool:
-            # A few chunks ahead of the build, no more: rendered pages waiting for the build to write
-            # them would pile up in its memory (25 MB at 1,000 items), as Pool.imap lets them.
-            waiting = collections.deque()
-            for bounds in ranges:
-                if len(waiting) == 2 * workers:
-                    yield from waiting.popleft().get()
-                waiting.append(pool.apply_async(run_range, (bounds,)))
-            while waiting:
-                yield from waiting.popleft().get()
+            yield results_in_order(pool, ranges, workers)
     finally:
         forked = None
+
+
+def results_in_order(pool, ranges, workers):
+    # A few chunks ahead of the build, no more: rendered pages waiting for the build to write
+    # them would pile up in its memory (25 MB at 1,000 items), as Pool.imap lets them.
+    waiting = collections.deque()
+    for bounds in ranges:
+        if len(waiting) == 2 * workers:
+            yield from waiting.popleft().get()
+        waiting.append(pool.apply_async(run_range, (bounds,)))
+    while waiting:
+        yield from waiting.popleft().get()
 
 
 def run_range(bounds):
@@ -112,11 +121,12 @@ def read_ahead(generator):
                if readers.get_cached_data(os.path.abspath(os.path.join(generator.path, path))) is None]
     if len(missing) < WORTH_FORKING:
         return
-    for read in on_workers(lambda path: read_in_worker(generator, content_class, path), missing):
-        if read:
-            entry, typographies = read
-            readers._cache.update(entry)
-            typography_cache.used.update(typographies)
+    with on_workers(lambda path: read_in_worker(generator, content_class, path), missing) as reads:
+        for read in reads:
+            if read:
+                entry, typographies = read
+                readers._cache.update(entry)
+                typography_cache.used.update(typographies)
 
 
 def read_in_worker(generator, content_class, path):
@@ -168,9 +178,10 @@ class ParallelWriter(Writer):
 
     def flush(self):
         calls, self.waiting = self.waiting, []
-        texts = on_workers(self.render_in_worker, calls) if len(calls) >= WORTH_FORKING else (None for _ in calls)
-        for (name, template, context, options), rendered in zip(calls, texts):
-            super().write_file(name, Rendered(template, self.texts_of(rendered)), context, **options)
+        rendering = on_workers(self.render_in_worker, calls) if len(calls) >= WORTH_FORKING else contextlib.nullcontext([None] * len(calls))
+        with rendering as texts:
+            for (name, template, context, options), rendered in zip(calls, texts):
+                super().write_file(name, Rendered(template, self.texts_of(rendered)), context, **options)
 
     def texts_of(self, rendered):
         """The texts in what render_in_worker returned (None: the worker failed)."""
