@@ -1,14 +1,16 @@
 """Share cards as drawn, without building the site: each card is a well-formed PNG that shows the
 backdrop and its title in the palette's shades, the title's letters set one by one are the pixels
 Pillow draws, its lines break where Pillow's measure breaks them, cards stay small, and worker
-processes forked from a build draw cards side by side. tests/test_design.py checks the cards of
-the built site."""
+processes forked from a build draw cards side by side (and what one left half written goes at the
+next build). tests/test_design.py checks the cards of the built site."""
 
 import io
 import multiprocessing
 import os
 import random
 import struct
+import subprocess
+import types
 import zlib
 
 import pytest
@@ -152,3 +154,20 @@ def test_forked_workers_draw_one_card_side_by_side(tmp_path, monkeypatch):
     assert len(files) == 2 and all(file.endswith(".png") for file in files), files  # no part left behind
     with Image.open(drawn[0][1][1]) as image:
         assert image.size == SIZE
+
+
+def test_a_build_deletes_the_cards_that_ended_processes_left_half_written(tmp_path):
+    from pelican.settings import read_settings
+
+    settings = read_settings(str(site.DEV_SETTINGS), override={"CACHE_PATH": str(tmp_path)})
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    folder = tmp_path / "share-cards"
+    folder.mkdir()
+    left = folder / f"card.0123456789abcdef.png.{ended.pid}.part"  # a worker ended midway
+    being_drawn = folder / f"card.fedcba9876543210.png.{os.getpid()}.part"
+    kept = folder / "card.fedcba9876543210.png"
+    for file in (left, being_drawn, kept):
+        file.write_bytes(b"PNG")
+    share_cards.start(types.SimpleNamespace(settings=settings))  # as each build starts
+    assert sorted(os.listdir(folder)) == sorted([being_drawn.name, kept.name])

@@ -16,13 +16,15 @@ mapped to the palette's shades and set into the backdrop's rows, and only the ro
 title's top to its last inked row compressed; `Backdrop.png` writes the PNG around them.
 
 A process shares nothing with others but files: each of a build's worker processes draws what it
-needs, and writes a card under a name of its own before renaming it into the cache.
+needs, and writes a card under a name of its own before renaming it into the cache; what a
+process that ended midway left half written, the next build deletes (`forget_ended_drawings`).
 
 Pillow cannot read SVG, so `outline_mask` fills the wordmark's paths itself: the wordmark
 (laceps.brand) is written with absolute M, L, H, V, Q, C and Z commands only, filled even-odd.
 """
 
 import collections
+import contextlib
 import functools
 import hashlib
 import json
@@ -38,6 +40,8 @@ from urllib.parse import urlsplit
 from jinja2 import pass_context
 from pelican import signals
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont
+
+from laceps.plugins import is_subsite
 
 # Bump when the drawing changes: every card is drawn again.
 GENERATOR_VERSION = 2
@@ -62,6 +66,7 @@ PATH_ELEMENT = re.compile(r'<path fill="(#[0-9a-fA-F]{6})" d="([^"]+)"')
 VIEW_BOX = re.compile(r'viewBox="0 0 ([\d.]+) ([\d.]+)"')
 PATH_TOKEN = re.compile(r"[MLHVQCZ]|-?\d*\.?\d+", re.IGNORECASE)
 ARGUMENTS = {"M": 2, "L": 2, "H": 1, "V": 1, "Q": 4, "C": 6, "Z": 0}
+PARTIAL_CARD = re.compile(r"card\.[0-9a-f]+\.png\.(\d+)\.part")  # a card being written by the process of that id
 
 
 def subpaths(d):
@@ -463,9 +468,35 @@ def share_card(context, title, lang):
     }
 
 
+def forget_ended_drawings(settings):
+    """Delete the cards that processes which have ended left half written: a worker ended midway
+    (its build failed meanwhile, laceps.parallel) renamed nothing into the cache."""
+    try:
+        entries = list(os.scandir(os.path.join(settings["CACHE_PATH"], "share-cards")))
+    except OSError:
+        return  # no cards yet
+    for entry in entries:
+        drawing = PARTIAL_CARD.fullmatch(entry.name)
+        if drawing and not is_running(int(drawing[1])):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def is_running(pid):
+    try:
+        os.kill(pid, 0)  # no signal: only whether the process is there
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's
+    return True
+
+
 def start(pelican):
     settings = pelican.settings
     settings["JINJA_GLOBALS"] = {**settings.get("JINJA_GLOBALS", {}), "share_card": share_card}
+    if not is_subsite(settings):
+        forget_ended_drawings(settings)
 
 
 def register():
