@@ -116,6 +116,22 @@ def link(source, target):
         shutil.copy2(source, target)
 
 
+def move_retained(source, target, retained):
+    """Move what OUTPUT_RETENTION names from one output folder to the other."""
+    for name in retained:
+        if os.path.lexists(source / name) and not os.path.lexists(target / name):
+            target.mkdir(exist_ok=True)
+            (source / name).rename(target / name)
+
+
+def put_back(former, output, retained):
+    """The last whole output (`former`) in place of a new one left unfinished; what OUTPUT_RETENTION
+    names, moved into the new one, goes back with it (a deployment's .git, say: never deleted)."""
+    move_retained(output, former, retained)
+    shutil.rmtree(output, ignore_errors=True)
+    former.rename(output)
+
+
 def set_aside(output):
     """Where a build keeps the last output while it writes (`former`), and where that goes to be
     deleted (`discarded`): beside the output folder, hidden."""
@@ -168,15 +184,12 @@ def reusing(settings_file, settings, extra):
     while deletions:
         deletions.pop().join()
     shutil.rmtree(discarded, ignore_errors=True)
+    retained = settings["OUTPUT_RETENTION"]  # what Pelican's cleaning keeps
     if former.is_dir():  # the last build was stopped midway: its former output is the last whole one
-        shutil.rmtree(output, ignore_errors=True)
-        former.rename(output)
+        put_back(former, output, retained)
     if renders and output.is_dir():
         output.rename(former)
-        for name in settings["OUTPUT_RETENTION"]:  # what Pelican's cleaning keeps
-            if os.path.lexists(former / name):
-                output.mkdir(exist_ok=True)
-                (former / name).rename(output / name)
+        move_retained(former, output, retained)
     else:
         renders = {}
         records.unlink(missing_ok=True)  # none must outlast the output they tell of, should this build stop midway
@@ -204,8 +217,7 @@ def reusing(settings_file, settings, extra):
         cache_files.save(records, {"world": world, "renders": {path: pages.renders[path] for path in written if path in pages.renders}})
     except BaseException:
         if former.is_dir():  # the last whole output back, as the records tell it
-            shutil.rmtree(output, ignore_errors=True)
-            former.rename(output)
+            put_back(former, output, retained)
         raise
     if former.is_dir():
         # Deleted in a thread, not a daemon: the process waits for it before it exits. Renamed

@@ -199,3 +199,26 @@ def test_new_modification_times_alone_keep_the_content_cache(tmp_path):
         os.utime(path, (later, later))
     build(sources, tmp_path / "warm")
     assert "ReadFromTheCache" in (warm / "about-us" / "index.html").read_text(encoding="utf-8")
+
+
+def test_what_output_retention_names_stays_through_warm_and_failed_builds(tmp_path):
+    """As Pelican's own cleaning keeps it (a deployment's .git in the output, say)."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    output = tmp_path / "warm" / "output"
+    extra = {**NOW, "CACHE_PATH": str(tmp_path / "warm" / "cache"), "OUTPUT_RETENTION": [".git"]}
+
+    def build_retaining():
+        site.build(settings=sources.settings, output=output, content=sources.content, extra=extra, quiet=True)
+
+    build_retaining()
+    (output / ".git").mkdir()
+    (output / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    sources.edit_page()
+    build_retaining()  # warm: the last output set aside, .git brought back
+    assert (output / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/main\n"
+    page = sources.content / "pages" / "about-us.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("Template: about", "Template: no-such-template", 1), encoding="utf-8")
+    with pytest.raises(site.BuildFailed):
+        build_retaining()  # the last output put back, .git with it
+    assert (output / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/main\n"
+    assert (output / "index.html").is_file()
