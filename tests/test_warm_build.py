@@ -167,6 +167,30 @@ def test_a_failed_build_leaves_the_last_whole_output_then_its_fix_builds_as_clea
     assert_as_clean(sources, warm, tmp_path, "fixed")
 
 
+def test_the_pages_of_a_failed_build_stay_out_of_the_next_sitemap(tmp_path):
+    """The builds of one process (`invoke livereload`'s) share the plugins' state: a Spanish item
+    written by a build that then failed (in its first pass, the Spanish one) and deleted before the
+    next build is not in that build's sitemap."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    english = sources.add_news()[0]
+    english.write_text(english.read_text(encoding="utf-8") + "\nA body, so the item has a page of its own.\n", encoding="utf-8")
+    spanish = sources.translate_news()[0]
+    page = sources.content / "pages" / "about-us.md"
+    original = page.read_text(encoding="utf-8")
+    page.write_text(original.replace("Template: about", "Template: no-such-template", 1), encoding="utf-8")
+    with pytest.raises(site.BuildFailed):
+        build(sources, tmp_path / "warm")
+    spanish.unlink()
+    page.write_text(original, encoding="utf-8")
+    build(sources, tmp_path / "warm")
+    year, number = spanish.stem[:4], spanish.stem.split("-")[-2]
+    sitemap = (warm / "sitemap.xml").read_text(encoding="utf-8")
+    assert f"/news/{year}/added-item-{number}/<" in sitemap  # the English item
+    assert f"/es/news/{year}/added-item-{number}/" not in sitemap
+    assert_as_clean(sources, warm, tmp_path, "fixed")
+
+
 def test_a_build_stopped_midway_is_followed_by_a_clean_one(tmp_path):
     """Stopped while it wrote (its last whole output still aside, a part of a new one in place)."""
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))

@@ -109,6 +109,7 @@ def template_picture(context, path, kind, alt="", eager=False, css_class=""):
 
 def start(pelican):
     settings = pelican.settings
+    published.pop(settings["OUTPUT_PATH"], None)  # what a build that failed in this process left
     settings["JINJA_GLOBALS"] = {**settings.get("JINJA_GLOBALS", {}), "picture": template_picture}
 
 

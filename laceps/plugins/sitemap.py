@@ -23,6 +23,13 @@ HEADER = """<?xml version="1.0" encoding="utf-8"?>
 entries = {}  # path from the main site's root -> (URL, {lang: URL}); filled by every site
 
 
+def start(pelican):
+    """A build's sitemap starts empty: one that failed in this process (`invoke livereload` runs
+    every build in one) leaves the pages it wrote."""
+    if not is_subsite(pelican.settings):  # the main site starts first, and its pages come last
+        entries.clear()
+
+
 def queue_page(path, context):
     if not path.endswith(".html"):
         return
@@ -56,5 +63,6 @@ def write_sitemap(pelican):
 
 
 def register():
+    signals.initialized.connect(start)
     signals.content_written.connect(queue_page)
     signals.finalized.connect(write_sitemap)
