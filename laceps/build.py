@@ -299,10 +299,11 @@ class SearchIndex:
             inside = str(Path(path).resolve())
         return Path(inside).relative_to(self.output).as_posix()
 
-    def write(self, folder=None, meanwhile=None):
+    def write(self, folder=None, meanwhile=None, last=None):
         """Write the index into `folder` (the site's pagefind/), calling `meanwhile()` while Pagefind
-        makes it. The files come in the answer: the service's own writing goes on after it answers,
-        so a file read then may be half written."""
+        makes it; a file that the folder of the last index (`last`) holds the same (most fragments,
+        after an edit) is linked from there (laceps.warm.put). The files come in the answer: the
+        service's own writing goes on after it answers, so a file read then may be half written."""
         if self.ahead and self.ahead.given() > len(self.added):  # pages of the last output not written again
             self.start_again()
         if self.ahead:
@@ -321,8 +322,7 @@ class SearchIndex:
             if file["path"] == "pagefind-entry.json":
                 # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
                 content = json.dumps(json.loads(content), sort_keys=True, ensure_ascii=False).encode()
-            path.unlink(missing_ok=True)  # never written through: a warm build may have linked it from the last output
-            path.write_bytes(content)
+            warm.put(path, content, last and Path(last, file["path"]))
 
     def close(self):
         if self.ahead:
@@ -477,7 +477,7 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
                 pelican.run()
             after_pages = functools.partial(meanwhile, settings) if meanwhile else None
             if index:
-                index.write(meanwhile=after_pages)
+                index.write(meanwhile=after_pages, last=warm.in_last_output(settings["OUTPUT_PATH"], "pagefind"))
                 if settings["CACHE_CONTENT"]:
                     cache_files.save(Path(settings["CACHE_PATH"]) / SEARCH_ORDER, index.added)
             elif after_pages:

@@ -388,7 +388,7 @@ def index_pages(output, pages, still_current):
                 if not still_current():
                     return
                 index.add(page)
-            index.write(fresh)
+            index.write(fresh, last=output / "pagefind")
         with SWAPPING:
             if not still_current():
                 return

@@ -109,6 +109,49 @@ def files_in(root):
     return found
 
 
+def in_last_output(output, name):
+    """Where `name` (a path from the output folder `output`) is in the last output, while a warm
+    build has that set aside; else None."""
+    former = set_aside(Path(output))[0]
+    return former / name if former.is_dir() else None
+
+
+def put(path, data, last=None):
+    """Write `data` (bytes) at `path`, unless it holds them already (then only its times are new:
+    laceps.incremental deletes what a build left untouched); where the file `last` (its place in
+    the last output) holds them, link that one instead. A new file needs an inode, which ext4 is
+    slow to find among the many freed lately, and each warm build frees the last output's:
+    Pagefind's 1,263 files at 1,000 items took 0.3 to 0.6 s to write in a warm build, 0.04 s to link.
+    Never written through: `path` may be a link to another output's file."""
+    path = Path(path)
+    if same_bytes(path, data):
+        os.utime(path)
+        return
+    path.unlink(missing_ok=True)
+    if last and same_bytes(last, data):
+        with contextlib.suppress(OSError):  # gone meanwhile, or a file system without hard links
+            os.link(last, path)
+            return
+    path.write_bytes(data)
+
+
+def copy_tree(source, target, last=None):
+    """shutil.copytree with dirs_exist_ok, through `put`: each file is linked from the folder `last`
+    (the same folder in the last output) where that holds the same bytes."""
+    def copy(file, into):
+        into = Path(into)
+        put(into, Path(file).read_bytes(), last and last / into.relative_to(target))
+    shutil.copytree(source, target, dirs_exist_ok=True, copy_function=copy)
+
+
+def same_bytes(path, data):
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
 def link(source, target):
     try:
         os.link(source, target)

@@ -17,7 +17,7 @@ from unittest.mock import ANY
 import pytest
 
 from laceps import build as pipeline
-from laceps import site
+from laceps import site, warm
 from tests.reference_build import files
 from tests.test_incremental import SEED, Sources
 
@@ -139,6 +139,38 @@ def test_a_failure_while_pagefind_takes_the_last_pages_fails_the_build_and_keeps
         build(sources, tmp_path / "warm")
     assert "Pagefind: the test's refusal" in failure.value.log
     assert files(warm) == last
+
+
+def test_the_files_of_search_and_of_the_editor_an_edit_leaves_the_same_are_linked_from_the_last_output(tmp_path):
+    """Linked, not written: a new file needs an inode, slow to find just after the last output's
+    were freed (laceps.warm.put)."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm_output = build(sources, tmp_path / "warm")
+
+    def identities(folder):
+        return {path: (path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.rglob("*") if path.is_file()}
+
+    index, editor = identities(warm_output / "pagefind"), identities(warm_output / "admin")
+    sources.edit_news()
+    build(sources, tmp_path / "warm")
+    new_index = identities(warm_output / "pagefind")
+    same = [path for path, identity in new_index.items() if index.get(path) == identity]
+    assert len(new_index) / 2 < len(same) < len(new_index)  # the edited item's fragment, the index's parts: new
+    assert identities(warm_output / "admin") == editor
+    assert_as_clean(sources, warm_output, tmp_path, "edited")
+
+
+def test_put_links_a_file_of_the_same_bytes_and_never_writes_through_a_link(tmp_path):
+    last, linked = tmp_path / "last", tmp_path / "linked"
+    last.write_bytes(b"the last output's")
+    os.link(last, linked)
+    warm.put(linked, b"new")
+    assert (last.read_bytes(), linked.read_bytes()) == (b"the last output's", b"new")
+    warm.put(tmp_path / "same", b"the last output's", last)
+    assert (tmp_path / "same").stat().st_ino == last.stat().st_ino
+    warm.put(tmp_path / "other", b"other bytes", last)
+    assert (tmp_path / "other").read_bytes() == b"other bytes"
+    assert last.read_bytes() == b"the last output's" and last.stat().st_nlink == 2  # itself and "same"
 
 
 def test_a_page_changed_in_the_last_output_is_written_again(tmp_path):

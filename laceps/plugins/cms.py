@@ -6,14 +6,13 @@ definitions, and the vendored Decap files.
 """
 
 import posixpath
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 from pelican import signals
 
-from laceps import cms
+from laceps import cms, warm
 from laceps.plugins import is_subsite
 from laceps.plugins.templating import merge_policies
 
@@ -32,10 +31,12 @@ def write_editor(pelican):
     if is_subsite(settings):
         return  # one editor, for every language
     folder = Path(pelican.output_path) / settings["CMS_FOLDER"]
-    shutil.copytree(cms.STATIC, folder, dirs_exist_ok=True)
+    last = warm.in_last_output(pelican.output_path, settings["CMS_FOLDER"])
+    warm.copy_tree(cms.STATIC, folder, last)
     # Decap's paths are from the repository's root, where the content folder is.
     config = cms.config(settings, content=Path(settings["PATH"]).name)
-    (folder / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    warm.put(folder / "config.yml", text.encode(), last and last / "config.yml")
 
 
 def register():

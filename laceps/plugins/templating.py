@@ -23,6 +23,7 @@ from pelican.readers import MarkdownReader
 from pelican.utils import pelican_open, slugify
 from typogrify.filters import typogrify
 
+from laceps import warm
 from laceps.plugins import is_subsite
 
 PLAIN_TEXT_FIELDS = ("title", "summary", "source")
@@ -179,7 +180,7 @@ def write_assets(pelican):
     for name, url in urls.items():
         target = Path(pelican.output_path) / url
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(asset_bytes(static_dir, name, urls))
+        warm.put(target, asset_bytes(static_dir, name, urls), warm.in_last_output(pelican.output_path, url))
 
 
 def merge_policies(*policies):
