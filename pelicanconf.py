@@ -58,6 +58,10 @@ DATA_SCHEMAS = {
         "people": {"name": "text", "role": "text", "email": "email?", "photo": "image?", "bio": "text?"},
     },
 }
+# A news item's Date and Category are in its file (laceps.checks requires them), over what Pelican
+# would take from its file's name and folder: neither is read (50 µs a file and language, the date's).
+FILENAME_METADATA = ""
+USE_FOLDER_AS_CATEGORY = False
 # A file without Lang is in the main language, in every language's site too
 # (a subsite would otherwise take it for its own language).
 DEFAULT_METADATA = {"status": "published", "lang": DEFAULT_LANG}
