@@ -31,7 +31,7 @@ from pelican.log import FatalLogger, LimitFilter
 from pelican.plugins.i18n_subsites import i18n_subsites
 from pelican.settings import read_settings
 
-from laceps import cache_files, parallel, warm
+from laceps import cache_files, memo, parallel, warm
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
@@ -78,15 +78,15 @@ class ReaderCaches:
 
     Pelican knows a cached file by a digest of its bytes (CHECK_MODIFIED_METHOD), which it works
     out by reading the file each time it asks (four times a file in a build): here each file's digest
-    is kept with its status (`stamp`), in the cache folder, and read again only once that changes.
-    Its generators, whose own cache is off (CONTENT_CACHING_LAYER is "reader"), work out the same
+    is kept with its status (`stamp`), in the cache folder, and read again only once that changes;
+    the status is taken once a build, when first asked (before the file is read). Its generators, whose own cache is off (CONTENT_CACHING_LAYER is "reader"), work out the same
     digest four times more, for nothing: they get none (`unstamped`)."""
 
     def __init__(self):
         self.by_path = {}
         self.stamps = None  # path -> (its status, its digest), loaded from `stamps_file` on first use
         self.stamps_file = None
-        self.stamped = set()  # the paths this build asked about
+        self.stamped = {}  # path -> its digest, for the paths this build asked about
         self.restamped = False  # whether any digest was worked out again since the last save
 
     def share(self, generator):
@@ -109,16 +109,19 @@ class ReaderCaches:
         parallel.read_ahead(generator)  # what the cache lacks, read on every core
 
     def stamp(self, digest_of, path):
-        now = cache_files.status(path)
-        self.stamped.add(path)
-        known = self.stamps.get(path)
-        if known is None or known[0] != now:
-            known = self.stamps[path] = (now, digest_of(path))
-            self.restamped = True
-        return known[1]
+        found = self.stamped.get(path)
+        if found is None:
+            now = cache_files.status(path)
+            known = self.stamps.get(path)
+            if known is None or known[0] != now:
+                known = self.stamps[path] = (now, digest_of(path))
+                self.restamped = True
+            found = self.stamped[path] = known[1]
+        return found
 
     @contextlib.contextmanager
     def shared(self):
+        self.stamped = {}  # (emptied here: the last build may have stopped midway)
         with contextlib.ExitStack() as receivers:
             for signal, receiver in [(signals.generator_init, self.share), (signals.article_generator_init, unstamped),
                                      (signals.page_generator_init, unstamped)]:
@@ -127,7 +130,7 @@ class ReaderCaches:
         if self.stamps_file and self.restamped:  # after a build that ran to its end (not one stopped)
             self.stamps = {path: self.stamps[path] for path in self.stamped}  # files still read
             cache_files.save(self.stamps_file, self.stamps)
-        self.stamped, self.restamped = set(), False
+            self.restamped = False
 
 
 def unstamped(generator):
@@ -460,6 +463,7 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
         try:
             settings = settings_for(settings_file, content, output, extra)
             stack.enter_context((caches or ReaderCaches()).shared())
+            stack.enter_context(memo.remembering())
             i18n_subsites._MAIN_SETTINGS = None  # a failed build in this process may have left its own
             # A caller's `during` brings its own writer (laceps.incremental); else laceps.warm's,
             # which sets the last output aside first. Search starts before Pelican's plugins load:

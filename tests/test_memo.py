@@ -1,0 +1,34 @@
+"""What a build keeps of Pelican's repeated work (laceps.memo, and the files' status in
+laceps.build.ReaderCaches) gives Pelican's own values, and lasts one build only."""
+
+import collections
+
+from pelican import contents, urlwrappers
+from pelican.contents import Content
+from pelican.utils import slugify
+
+from laceps import cache_files, memo, site
+
+SUBSTITUTIONS = [(r"[^\w\s-]", ""), (r"(?u)\A\s*", ""), (r"(?u)\s*\Z", ""), (r"[-\s]+", "-")]
+
+
+def test_slugs_are_pelicans_and_pelican_is_itself_again_after_the_build():
+    names = ["News Stories", "Artículos de Opinión", "Press  Releases!", "news stories"]
+    expected = [slugify(name, SUBSTITUTIONS, preserve_case=case) for name in names for case in (False, True)]
+    with memo.remembering():
+        assert urlwrappers.slugify is not slugify and contents.slugify is urlwrappers.slugify
+        for _ in range(2):  # worked out, then remembered
+            assert [urlwrappers.slugify(name, SUBSTITUTIONS, preserve_case=case) for name in names for case in (False, True)] == expected
+    assert urlwrappers.slugify is slugify and contents.slugify is slugify
+    assert Content.get_relative_source_path is memo.PELICANS["relative_source_path"]
+
+
+def test_a_build_takes_each_files_status_once(tmp_path, monkeypatch):
+    """Pelican asks a file's stamp four times a build (twice in each language's pass)."""
+    asked = collections.Counter()
+    status = cache_files.status
+    monkeypatch.setattr(cache_files, "status", lambda path: asked.update([path]) or status(path))
+    site.build(settings=site.PRODUCTION_SETTINGS, output=tmp_path / "output", extra={"CACHE_PATH": str(tmp_path / "cache")}, quiet=True)
+    news = [path for path in asked if "/news/" in path]
+    assert len(news) > 10
+    assert set(asked.values()) == {1}
