@@ -32,3 +32,10 @@ def test_a_build_takes_each_files_status_once(tmp_path, monkeypatch):
     news = [path for path in asked if "/news/" in path]
     assert len(news) > 10
     assert set(asked.values()) == {1}
+
+
+def test_a_sections_items_answer_in_as_their_list_does():
+    items = [object() for _ in range(6)]
+    members = memo.Members(items[:4])
+    assert [item in members for item in items] == [True] * 4 + [False] * 2
+    assert members == items[:4] and list(members) == items[:4]
