@@ -2,10 +2,11 @@
 laceps.build.ReaderCaches) gives Pelican's own values, and lasts one build only."""
 
 import collections
+from zoneinfo import ZoneInfo
 
 from pelican import contents, urlwrappers
 from pelican.contents import Content
-from pelican.utils import slugify
+from pelican.utils import SafeDatetime, slugify
 
 from laceps import cache_files, memo, site
 
@@ -39,3 +40,12 @@ def test_a_sections_items_answer_in_as_their_list_does():
     members = memo.Members(items[:4])
     assert [item in members for item in items] == [True] * 4 + [False] * 2
     assert members == items[:4] and list(members) == items[:4]
+
+
+def test_a_date_is_written_in_its_own_zone_and_the_locale_of_the_moment():
+    utc = SafeDatetime(2024, 3, 5, 10, 0, tzinfo=ZoneInfo("UTC"))
+    los_angeles = utc.astimezone(ZoneInfo("America/Los_Angeles"))  # the same instant: equal dates
+    expected = [date.strftime("%A %-d %B %Y, %H:%M %Z") for date in (utc, los_angeles)]
+    with memo.remembering():
+        assert [date.strftime("%A %-d %B %Y, %H:%M %Z") for date in (utc, los_angeles) * 2] == expected * 2
+    assert SafeDatetime.strftime is memo.PELICANS["strftime"]

@@ -75,8 +75,8 @@ def mark_fields_safe(content):
     for field in PLAIN_TEXT_FIELDS:
         value = content.metadata.get(field)
         if isinstance(value, str):
-            content.metadata[field] = Markup(value)
-            setattr(content, field, Markup(value))
+            content.metadata[field] = trusted = Markup(value)  # one object: a page's records digest it once
+            setattr(content, field, trusted)
 
 
 def prose(text):
