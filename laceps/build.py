@@ -79,8 +79,9 @@ class ReaderCaches:
     Pelican knows a cached file by a digest of its bytes (CHECK_MODIFIED_METHOD), which it works
     out by reading the file each time it asks (four times a file in a build): here each file's digest
     is kept with its status (`stamp`), in the cache folder, and read again only once that changes;
-    the status is taken once a build, when first asked (before the file is read). Its generators, whose own cache is off (CONTENT_CACHING_LAYER is "reader"), work out the same
-    digest four times more, for nothing: they get none (`unstamped`)."""
+    the status is taken once a build, when first asked (before the file is read). Its generators,
+    whose own cache is off (CONTENT_CACHING_LAYER is "reader"), work out the same digest four times
+    more, for nothing: they get none (`unstamped`)."""
 
     def __init__(self):
         self.by_path = {}

@@ -8,7 +8,7 @@ the build's length, as they are always the same in it:
 - a content's date in Pelican's DEFAULT_DATE_FORMAT (SafeDatetime.strftime, 40 µs), in the locale
   of the moment: the Spanish pass's contents have the English pass's dates (the same objects,
   from the shared content cache).
-At 5,000 news items, the two took about 1.3 s of a warm build (`py-spy`). And not done in quadratic
+At 5,000 news items, the first two took about 1.3 s of a warm build (`py-spy`). And not done in quadratic
 time: each section's page lists its items in date order, found by asking of every item whether
 it is in the section's list (`Members`); the author's pages, which the site does not have
 (AUTHOR_SAVE_AS is empty), were worked out the same way, for nothing (1.1 s at 5,000 items).
