@@ -238,8 +238,10 @@ class KeepingWriter(Writer):
         return super().write_file(name, RememberedTemplate(template, self.pages), context, *args, **kwargs)
 
     def _open_w(self, filename, encoding, override=False):
-        if filename not in self.pages.reused or override or filename in self._written_files or filename in self._overridden_files:
+        if filename not in self.pages.reused or filename in self._written_files or filename in self._overridden_files:
             return super()._open_w(filename, encoding, override)
+        if override:  # a page with a Save_as of its own: Pelican then skips any other write of its file
+            self._overridden_files.add(filename)
         self._written_files.add(filename)
         return self.pages.keep(filename)
 

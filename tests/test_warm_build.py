@@ -173,6 +173,16 @@ def test_put_links_a_file_of_the_same_bytes_and_never_writes_through_a_link(tmp_
     assert last.read_bytes() == b"the last output's" and last.stat().st_nlink == 2  # itself and "same"
 
 
+def test_a_build_after_no_change_takes_every_page_those_with_a_save_as_of_their_own_included(tmp_path):
+    """Home and the 404 page name their own file (Save_as), which Pelican writes with override_output."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    before = inodes(warm)
+    build(sources, tmp_path / "warm")
+    assert {"index.html", "es/index.html", "404.html"} <= set(before)
+    assert kept(before, warm) == set(before)
+
+
 def test_a_page_changed_in_the_last_output_is_written_again(tmp_path):
     """The last output is only trusted where it still holds what was recorded."""
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
