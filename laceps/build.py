@@ -31,7 +31,7 @@ from pelican.log import FatalLogger, LimitFilter
 from pelican.plugins.i18n_subsites import i18n_subsites
 from pelican.settings import read_settings
 
-from laceps import cache_files, memo, parallel, warm
+from laceps import cache_files, memo, parallel, subsite_writing, warm
 from laceps.translations import compile_catalogs
 
 SETTINGS_MODULES = ("pelicanconf", "publishconf")
@@ -68,6 +68,7 @@ def settings_for(settings_file, content, output, extra):
     for overrides in settings["I18N_SUBSITES"].values():
         # Every language reads through the main site's content cache (see ReaderCaches).
         overrides.update(CACHE_PATH=settings["CACHE_PATH"], LOAD_CONTENT_CACHE=False, CACHE_CONTENT=False)
+        overrides["PELICAN_CLASS"] = subsite_writing.Subsite  # Pelican, whose writing a warm build forks
     return settings
 
 
@@ -246,6 +247,7 @@ class SearchIndex:
         self.pending = collections.deque()
         self.added = []  # the pages' paths from the site's folder, in the order added
         self.unsent = []  # pages added, not yet sent: (path from the site's folder, HTML)
+        self.held = None  # while a list: the pages added, waiting there (laceps.subsite_writing)
         self.ahead = AheadPages(self, *last) if last else None
 
     async def start(self):
@@ -267,6 +269,8 @@ class SearchIndex:
     def add(self, path, context=None):
         if not path.endswith(".html"):
             return
+        if self.held is not None:
+            return self.held.append(path)
         relative, place = self.relative(path), len(self.added)
         self.added.append(relative)
         if self.ahead:
@@ -469,15 +473,17 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
             # A caller's `during` brings its own writer (laceps.incremental); else laceps.warm's,
             # which sets the last output aside first. Search starts before Pelican's plugins load:
             # Pagefind takes the last output's pages meanwhile.
-            receivers = None if during else stack.enter_context(warm.reusing(settings_file, settings, extra))
+            reuse = None if during else stack.enter_context(warm.reusing(settings_file, settings, extra))
             index = stack.enter_context(contextlib.closing(SearchIndex(settings["OUTPUT_PATH"], last_output(settings)))) if search else None
             pelican = Pelican(settings)
             if during:
                 stack.enter_context(during(settings))
             else:
-                for signal, receiver in [*receivers, (signals.article_generator_init, parallel.defer_news),
+                for signal, receiver in [*reuse.receivers, (signals.article_generator_init, parallel.defer_news),
                                          (signals.article_writer_finalized, parallel.flush)]:
                     stack.enter_context(connected(signal, receiver))
+                if reuse.pages is not None and reuse.pages.renders:  # warm: writing is mostly this process's work
+                    stack.enter_context(subsite_writing.forking(reuse, index, out, printed))
             with connected(signals.content_written, index.add) if index else contextlib.nullcontext():
                 pelican.run()
             after_pages = functools.partial(meanwhile, settings) if meanwhile else None

@@ -16,6 +16,7 @@ the locked packages) is digested whole (`world_digest`): when it changed, every 
 """
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -208,15 +209,25 @@ class RecordingWriter(KeepingWriter, parallel.ParallelWriter):
         return texts
 
 
+@dataclasses.dataclass
+class Reuse:
+    """What `reusing` gives the build: the receivers of Pelican's signals to connect, and in a build
+    that takes pages from the last output, its pages (FormerPages) and the paths written so far."""
+
+    receivers: list
+    pages: FormerPages | None = None
+    written: set | None = None
+
+
 @contextlib.contextmanager
 def reusing(settings_file, settings, extra):
-    """For laceps.build.run, around Pelican's run: the receivers of Pelican's signals that make the
+    """For laceps.build.run, around Pelican's run: a Reuse, whose receivers of Pelican's signals make the
     build write through RecordingWriter, taking unchanged pages from the last output; once the build
     succeeds, the records are saved. A build that does not start from an empty folder
     (DELETE_OUTPUT_DIRECTORY off: the development build) or keeps no cache (CACHE_CONTENT off)
     writes through laceps.parallel's writer alone."""
     if not (settings["DELETE_OUTPUT_DIRECTORY"] and settings["CACHE_CONTENT"]):
-        yield [(signals.get_writer, parallel.use_parallel_writer)]
+        yield Reuse([(signals.get_writer, parallel.use_parallel_writer)])
         return
     output = Path(settings["OUTPUT_PATH"])
     records = Path(settings["CACHE_PATH"]) / RECORDS
@@ -255,8 +266,8 @@ def reusing(settings_file, settings, extra):
             pages.bring_named_files()
 
     try:
-        yield [(signals.get_writer, use_writer), (signals.generator_init, remember_templates),
-               (signals.content_written, note), (signals.finalized, all_written)]
+        yield Reuse([(signals.get_writer, use_writer), (signals.generator_init, remember_templates),
+                     (signals.content_written, note), (signals.finalized, all_written)], pages, written)
         cache_files.save(records, {"world": world, "renders": {path: pages.renders[path] for path in written if path in pages.renders}})
     except BaseException:
         if former.is_dir():  # the last whole output back, as the records tell it

@@ -17,7 +17,7 @@ from unittest.mock import ANY
 import pytest
 
 from laceps import build as pipeline
-from laceps import site, warm
+from laceps import site, subsite_writing, warm
 from tests.reference_build import files
 from tests.test_incremental import SEED, Sources
 
@@ -138,6 +138,46 @@ def test_a_failure_while_pagefind_takes_the_last_pages_fails_the_build_and_keeps
     with pytest.raises(site.BuildFailed) as failure:
         build(sources, tmp_path / "warm")
     assert "Pagefind: the test's refusal" in failure.value.log
+    assert files(warm) == last
+
+
+def test_a_warm_build_writes_the_spanish_site_in_a_process_of_its_own_and_takes_in_what_it_did(tmp_path, monkeypatch):
+    """laceps.subsite_writing: the Spanish site's pages are written by a child while the build writes
+    the English ones; its pages still come first in the search index, and its records last."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    english = sources.add_news()[0]
+    english.write_text(english.read_text(encoding="utf-8") + "\nA body, so the item has a page of its own.\n", encoding="utf-8")
+    spanish = sources.translate_news()[0]
+    warm = build(sources, tmp_path / "warm")
+    reports, take_in = [], subsite_writing.Forks.take_in
+    monkeypatch.setattr(subsite_writing.Forks, "take_in", lambda forks, lang, report: reports.append(report) or take_in(forks, lang, report))
+    spanish.write_text(spanish.read_text(encoding="utf-8") + "\nUna frase más, guardada por la prueba.\n", encoding="utf-8")
+    build(sources, tmp_path / "warm")
+    year, number = spanish.stem[:4], spanish.stem.split("-")[-2]
+    page = str(warm / "es" / "news" / year / f"added-item-{number}" / "index.html")
+    assert len(reports) == 1 and reports[0]["error"] is None
+    assert page in reports[0]["search"] and page in reports[0]["renders"]
+    assert all(path.startswith(f"{warm}/es/") for path in reports[0]["written"])
+    order = pickle.loads(next((tmp_path / "warm" / "cache").rglob(pipeline.SEARCH_ORDER)).read_bytes())
+    spanish_places = [place for place, path in enumerate(order) if path.startswith("es/")]
+    assert spanish_places == list(range(len(spanish_places)))  # Pelican's order: the Spanish site first
+    monkeypatch.undo()
+    before = inodes(warm)
+    build(sources, tmp_path / "warm")  # nothing changed: the child's records tell every page
+    assert kept(before, warm) == set(before)
+    assert_as_clean(sources, warm, tmp_path, "spanish")
+
+
+def test_a_spanish_page_that_fails_in_its_own_process_fails_the_build_with_its_message(tmp_path):
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    last = files(warm)
+    spanish = sources.content / "pages" / "es" / "contact.md"  # a page of the Spanish site alone
+    spanish.write_text(spanish.read_text(encoding="utf-8").replace("Template: contact", "Template: no-such-template"), encoding="utf-8")
+    with pytest.raises(site.BuildFailed) as failure:
+        build(sources, tmp_path / "warm")
+    assert "PelicanTemplateNotFound: [templates] unable to load no-such-template" in failure.value.log
+    assert "SubsiteFailed: the writing of the 'es' site failed" in failure.value.log
     assert files(warm) == last
 
 
