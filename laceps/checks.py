@@ -65,6 +65,7 @@ NESTING_STEP = re.compile(r" {4}|\t| {0,3}(?:>|[-*+][ \t]|\d{1,9}[.)][ \t])")
 NESTING_STARTS = frozenset(" \t>-*+")  # what a NESTING_STEP can start with, besides a digit (any \d)
 MARKDOWN_IN_HTML = re.compile(r"<\w+[^>]*\bmarkdown\s*=", re.IGNORECASE)  # each one nests a Markdown block
 BRACKET = re.compile(r"[\[\]()]")
+PAGE_TEXT = re.compile(r"\bpage\.(?:title|content|summary)\b")  # what a page layout shows (page_templates)
 SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, when PyYAML was built with it
 
 FILL_IN_FIX = "replace the FILL IN text with the real information (or delete the line if the field is optional)"
@@ -221,6 +222,7 @@ class Checker:
         for source in news + pages:
             self.check_links(source)
             self.check_images(source)
+        self.check_templates(pages)
         self.check_unique(news, "news item")
         self.check_unique(pages, "page")
         self.check_addresses(news, pages)
@@ -457,6 +459,16 @@ class Checker:
             elif state == "unreadable":
                 self.report(source.display, number, f"image {src} is not a picture the site can read", UNREADABLE_FIX)
 
+    def check_templates(self, pages):
+        """A page's Template must be one of the theme's page layouts: Pelican stops on any other. Checked
+        on every run (not remembered with the file's own checks): it reads the theme."""
+        layouts = page_templates(os.path.join(self.settings["THEME"], "templates"))
+        for source in pages:
+            name, line = source.fields.get("template", (None, 0))
+            if name and name not in layouts:
+                self.report(source.display, line, f'Template "{name}" is not a page layout of the site',
+                            f"use one of: {', '.join(layouts)} (or delete the line: the page then has the plain layout)")
+
     def check_unfilled_body(self, source):
         for number, text in source.body:
             if FILL_IN in text:
@@ -688,6 +700,18 @@ class Checker:
                 self.report(display, line, f"{field} {value} has more than {MAX_MEGAPIXELS} megapixels", TOO_LARGE_FIX)
             elif state == "unreadable":
                 self.report(display, line, f"{field} {value} is not a picture the site can read", UNREADABLE_FIX)
+
+
+def page_templates(folder):
+    """The names of the templates in `folder` that show a page's own text (its title, content or
+    summary): the layouts a page may name. The others show news, lists, or no page at all."""
+    names = []
+    for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+        if entry.name.endswith(".html") and entry.is_file():
+            with open(entry.path, encoding="utf-8") as template:
+                if PAGE_TEXT.search(template.read()):
+                    names.append(entry.name.removesuffix(".html"))
+    return names
 
 
 def walk(folder):

@@ -55,6 +55,9 @@ CASES = {
                          f"{NEWS}:5: Summary is 161 characters long; search engines show about 160 — shorten it to 160 characters or fewer"),
     "link to a missing file": (NEWS, news(body="See [the other item]({filename}missing.md)."),
                                f"{NEWS}:6: link to 'missing.md': that file does not exist — {MISSING_FILE_FIX}"),
+    "unknown page template": (PAGE, "Title: A sample page\nTemplate: article\n\nSome text.\n",
+                              f'{PAGE}:2: Template "article" is not a page layout of the site — use one of: 404, about, '
+                              "contact, home, members, news, page, team (or delete the line: the page then has the plain layout)"),
     "image without alt": (NEWS, news(body="![](photo.jpg)"),
                           f"{NEWS}:6: image photo.jpg has no alt text — describe the image between the square brackets: "
                           "![What the picture shows](…)"),
