@@ -37,7 +37,7 @@ def titles(count, seed=1):
     """Titles like the site's: the benchmark's news items, and words of both languages with the
     shaped text above mixed in, from one word to more than fit."""
     rng = random.Random(seed)
-    words = bench.WORDS + bench.PALABRAS + SHAPED
+    words = bench.vocabulary("en")[0][:300] + bench.vocabulary("es")[0][:300] + SHAPED
     made = [bench.news_item(number).split("\n", 1)[0].removeprefix("Title: ") for number in range(count // 2)]
     return made + [" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(count - len(made))]
 
