@@ -41,6 +41,10 @@ PAGES_PER_SEND = 16  # pages sent to Pagefind in one write (PromptPagefindServic
 SEARCH_ORDER = "search-order.pickle"  # in the cache folder: the pages in the order last indexed
 STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 HTML_TAG = re.compile(r"<html\b[^>]*>")
+LANG = re.compile(r"""\slang\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+UNKNOWN_LANGUAGE = "unknown"  # Pagefind's language of a page without one
+ONE_INDEX = ""  # SearchIndex.indexes' key when every language is in one index
+ENTRY = "pagefind-entry.json"  # the file of Pagefind's that lists the languages
 TITLE = re.compile(r"<title>.*?</title>", re.DOTALL)
 
 
@@ -235,7 +239,13 @@ class SearchIndex:
     ones from the last output), and is given again when not: Pagefind replaces a page of the same
     address where it stands. At the first page out of that order, or when fewer pages come, the
     index starts again from the pages written. So the index is always the one of the pages in the
-    order they were written."""
+    order they were written.
+
+    Each language has a service and an index of its own: Pagefind builds a language's index apart
+    from the others' (the same files), one language after the other and on one core, and building
+    the index is the longest part of a warm build. Apart, the languages' indexes are built at once.
+    A page without a language (Pagefind counts it in the language of most pages) makes one index of
+    every page, as Pagefind does."""
 
     def __init__(self, output, last=None):
         self.output = Path(output).resolve()
@@ -243,16 +253,29 @@ class SearchIndex:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.index = self.wait(self.start())
+        self.indexes = {}  # a language, as Pagefind reads it (or ONE_INDEX) -> (its service, its index)
+        self.opening = threading.Lock()  # the build's thread and AheadPages' both give pages
         self.pending = collections.deque()
         self.added = []  # the pages' paths from the site's folder, in the order added
         self.unsent = []  # pages added, not yet sent: (path from the site's folder, HTML)
         self.held = None  # while a list: the pages added, waiting there (laceps.subsite_writing)
         self.ahead = AheadPages(self, *last) if last else None
 
-    async def start(self):
-        self.service = await PromptPagefindService().launch()  # made in the loop: it keeps the running one
-        return await self.service.create_index()
+    async def open_index(self):
+        service = await PromptPagefindService().launch()  # made in the loop: it keeps the running one
+        return service, await service.create_index()
+
+    def index_of(self, lang):
+        """The (service, index) of the pages of `lang`, opened when its first page comes."""
+        with self.opening:
+            if ONE_INDEX in self.indexes:
+                lang = ONE_INDEX
+            if lang not in self.indexes:
+                self.indexes[lang] = self.wait(self.open_index())
+            return self.indexes[lang]
+
+    def services(self):
+        return [service for service, _ in self.indexes.values()]
 
     def wait(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
@@ -262,9 +285,14 @@ class SearchIndex:
         at most IN_FLIGHT sends in `pending` unanswered."""
         if len(pending) >= IN_FLIGHT:
             pending.popleft().result()
-        searchables = [(relative, searchable(page)) for relative, page in pages]
-        # The library's own number for the index: the pages go in messages of ours (add_pages).
-        pending.append(asyncio.run_coroutine_threadsafe(self.service.add_pages(self.index._index_id, searchables), self.loop))
+        by_language = {}
+        for relative, page in pages:
+            part = searchable(page)
+            by_language.setdefault(language(part), []).append((relative, part))
+        for lang, searchables in by_language.items():
+            service, index = self.index_of(lang)
+            # The library's own number for the index: the pages go in messages of ours (add_pages).
+            pending.append(asyncio.run_coroutine_threadsafe(service.add_pages(index._index_id, searchables), self.loop))
 
     def add(self, path, context=None):
         if not path.endswith(".html"):
@@ -287,14 +315,24 @@ class SearchIndex:
             self.give(self.unsent, self.pending)
             self.unsent = []
 
-    def start_again(self):
-        """A new index of the pages added so far, in their order: the last output's order was not kept."""
-        self.ahead.stop()
+    def start_again(self, one_index=False):
+        """A new index of the pages added so far, in their order: the last output's order was not kept
+        (or, one_index: every language in one index, as Pagefind makes it for a page without one)."""
+        if self.ahead:
+            self.ahead.stop()
         self.ahead, self.unsent = None, []  # all added are sent again below
         for added in self.pending:
             added.result()
-        self.wait(self.index.delete_index())
-        self.index = self.wait(self.service.create_index())
+        indexes, self.indexes = self.indexes, {}
+        for service, index in indexes.values():
+            self.wait(index.delete_index())
+        if one_index:
+            first, *others = [service for service, _ in indexes.values()]
+            self.indexes[ONE_INDEX] = (first, self.wait(first.create_index()))
+            for service in others:
+                self.wait(service.close())
+        else:
+            self.indexes = {lang: (service, self.wait(service.create_index())) for lang, (service, _) in indexes.items()}
         for start in range(0, len(self.added), PAGES_PER_SEND):
             batch = self.added[start:start + PAGES_PER_SEND]
             self.give([(relative, (self.output / relative).read_text(encoding="utf-8")) for relative in batch], self.pending)
@@ -317,27 +355,57 @@ class SearchIndex:
         if self.ahead:
             self.ahead.stop()
         self.send_unsent()
+        if UNKNOWN_LANGUAGE in self.indexes and len(self.indexes) > 1:
+            self.start_again(one_index=True)
         for added in self.pending:
             added.result()
-        files = asyncio.run_coroutine_threadsafe(self.index.get_files(), self.loop)
+        if not self.indexes:
+            self.index_of(ONE_INDEX)  # a site without pages still gets Pagefind's files
+        answers = [asyncio.run_coroutine_threadsafe(index.get_files(), self.loop) for _, index in self.indexes.values()]
         if meanwhile:
             meanwhile()
         folder = Path(folder or self.output / "pagefind")
-        for file in files.result():
-            path = folder / file["path"]
+        for name, content in merged([answer.result() for answer in answers]).items():
+            path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            content = file["content"]
-            if file["path"] == "pagefind-entry.json":
-                # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
-                content = json.dumps(json.loads(content), sort_keys=True, ensure_ascii=False).encode()
-            warm.put(path, content, last and Path(last, file["path"]))
+            warm.put(path, content, last and Path(last, name))
 
     def close(self):
         if self.ahead:
             self.ahead.stop()
-        self.wait(self.service.close())
+        for service in self.services():
+            self.wait(service.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join()
+
+
+def language(page):
+    """A page's language as Pagefind reads it: its <html lang>, in lower case, or UNKNOWN_LANGUAGE."""
+    html = HTML_TAG.search(page)
+    found = html and LANG.search(html[0])
+    value = found and next(group for group in found.groups() if group is not None)
+    return value.lower() if value else UNKNOWN_LANGUAGE
+
+
+def merged(answers):
+    """The files of the site's search, {name: bytes}, from each index's answer to get_files. Each
+    language's files are its own; the files every index writes are the same bytes, except the entry,
+    which lists the languages: it lists all of them."""
+    files, languages, entry = {}, {}, None
+    for answer in answers:
+        for file in answer:
+            name, content = file["path"], file["content"]
+            if name == ENTRY:
+                entry = json.loads(content)
+                if entry["languages"].keys() & languages.keys():  # one language in two indexes: never apart
+                    raise RuntimeError(f"Pagefind: a language in two indexes ({', '.join(entry['languages'])})")
+                languages.update(entry["languages"])
+            elif files.setdefault(name, content) != content:
+                raise RuntimeError(f"Pagefind: two languages' indexes differ on {name}")
+    if entry is not None:
+        # Pagefind lists the languages in a random order: sorted, an unchanged site rebuilds byte for byte.
+        files[ENTRY] = json.dumps({**entry, "languages": languages}, sort_keys=True, ensure_ascii=False).encode()
+    return files
 
 
 class AheadPages:

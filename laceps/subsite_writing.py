@@ -100,7 +100,7 @@ class Forks:
         descriptors = [1, 2]
         if self.index is not None:
             self.index.held = []
-            descriptors.append(self.index.service._backend.stdin.transport.get_extra_info("pipe").fileno())
+            descriptors += [service._backend.stdin.transport.get_extra_info("pipe").fileno() for service in self.index.services()]
         for descriptor in descriptors:
             os.dup2(quiet, descriptor)
         pages, written = self.reuse.pages, self.reuse.written

@@ -3,6 +3,7 @@ writes, for the real site in development and in production, from a cold cache an
 without a content cache, as publishing builds."""
 
 import contextlib
+import json
 import shutil
 
 import pytest
@@ -60,3 +61,35 @@ def test_the_index_of_what_pagefind_reads_of_each_page_is_the_index_of_the_whole
         indexes[kind] = files(tmp_path / kind)
     assert len(indexes["whole"]) > 10
     assert indexes["parts"] == indexes["whole"]
+
+
+def search_files(site_folder, folder, one_index=False):
+    """The languages of SearchIndex's indexes and the files they write, for every page of the site
+    in the order of their paths; one_index: every page in one index, as a single Pagefind makes it."""
+    with contextlib.closing(build.SearchIndex(site_folder)) as index:
+        if one_index:
+            index.index_of(build.ONE_INDEX)
+        for page in sorted(site_folder.rglob("*.html")):
+            index.add(str(page))
+        index.write(folder)
+        return set(index.indexes), files(folder)
+
+
+def test_each_language_indexed_apart_makes_the_files_of_one_index(built_site, tmp_path):
+    """Each language's pages go to a Pagefind of their own, so that their indexes are built at once:
+    every file, the entry that lists the languages included, is the one a single index makes."""
+    apart, whole = search_files(built_site, tmp_path / "apart"), search_files(built_site, tmp_path / "one", one_index=True)
+    assert apart[0] == {"en", "es"} and whole[0] == {build.ONE_INDEX}
+    assert len(apart[1]) > 10 and apart[1] == whole[1]
+
+
+def test_a_page_without_a_language_puts_every_page_in_one_index(built_site, tmp_path):
+    """Pagefind counts such a page in the language of most pages: apart, it would make a language of its own."""
+    copy = tmp_path / "site"
+    shutil.copytree(built_site, copy)
+    (copy / "no-language.html").write_text("<!doctype html><html><head><title>No language</title></head>"
+                                           "<body><main><h1>No language</h1><p>Families read it.</p></main></body></html>", encoding="utf-8")
+    apart, whole = search_files(copy, tmp_path / "apart"), search_files(copy, tmp_path / "one", one_index=True)
+    assert apart[0] == whole[0] == {build.ONE_INDEX}
+    assert apart[1] == whole[1]
+    assert set(json.loads(apart[1]["pagefind-entry.json"])["languages"]) == {"en", "es"}

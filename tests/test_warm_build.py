@@ -15,6 +15,7 @@ import time
 from unittest.mock import ANY
 
 import pytest
+from pelican import signals
 
 from laceps import build as pipeline
 from laceps import site, subsite_writing, warm
@@ -172,11 +173,19 @@ def test_a_spanish_page_that_fails_in_its_own_process_fails_the_build_with_its_m
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
     warm = build(sources, tmp_path / "warm")
     last = files(warm)
-    spanish = sources.content / "pages" / "es" / "contact.md"  # a page of the Spanish site alone
-    spanish.write_text(spanish.read_text(encoding="utf-8").replace("Template: contact", "Template: no-such-template"), encoding="utf-8")
-    with pytest.raises(site.BuildFailed) as failure:
-        build(sources, tmp_path / "warm")
-    assert "PelicanTemplateNotFound: [templates] unable to load no-such-template" in failure.value.log
+
+    def refuse(path, context):
+        if path.endswith("/es/contact/index.html"):
+            raise RuntimeError("the test's refusal of a Spanish page")
+
+    sources.edit_page()
+    signals.content_written.connect(refuse)
+    try:
+        with pytest.raises(site.BuildFailed) as failure:
+            build(sources, tmp_path / "warm")
+    finally:
+        signals.content_written.disconnect(refuse)
+    assert "RuntimeError: the test's refusal of a Spanish page" in failure.value.log
     assert "SubsiteFailed: the writing of the 'es' site failed" in failure.value.log
     assert files(warm) == last
 
