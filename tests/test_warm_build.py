@@ -190,6 +190,34 @@ def test_a_spanish_page_that_fails_in_its_own_process_fails_the_build_with_its_m
     assert files(warm) == last
 
 
+def test_a_build_that_fails_in_its_english_writing_ends_and_waits_for_the_spanish_child(tmp_path, monkeypatch):
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    last, children, fork = files(warm), [], subsite_writing.Forks.fork
+
+    def noting_children(forks, subsite):
+        try:
+            fork(forks, subsite)  # returns in the child, whose list is empty
+        finally:
+            children.extend(pid for _, pid, _ in forks.children)
+
+    def refuse(path, context):
+        if path == str(warm / "contact" / "index.html"):
+            raise RuntimeError("the test's refusal of an English page")
+
+    monkeypatch.setattr(subsite_writing.Forks, "fork", noting_children)
+    sources.edit_page()
+    signals.content_written.connect(refuse)
+    try:
+        with pytest.raises(site.BuildFailed) as failure:
+            build(sources, tmp_path / "warm")
+    finally:
+        signals.content_written.disconnect(refuse)
+    assert "RuntimeError: the test's refusal of an English page" in failure.value.log
+    assert len(children) == 1 and not os.path.exists(f"/proc/{children[0]}")  # ended, and waited for
+    assert files(warm) == last
+
+
 def test_the_files_of_search_and_of_the_editor_an_edit_leaves_the_same_are_linked_from_the_last_output(tmp_path):
     """Linked, not written: a new file needs an inode, slow to find just after the last output's
     were freed (laceps.warm.put)."""
