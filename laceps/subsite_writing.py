@@ -52,16 +52,17 @@ class Subsite(Pelican):
         return writer
 
     def run(self):
+        error = None
         try:
             super().run()
         except WrittenElsewhere:
-            return
-        except BaseException as error:
-            if armed is not None and armed.in_child:
-                armed.end_child(error)
+            pass
+        except BaseException as failure:
+            error = failure
             raise
-        if armed is not None and armed.in_child:
-            armed.end_child(None)
+        finally:
+            if armed is not None and armed.in_child:
+                armed.end_child(error)  # in a child, the run's end is the process's
 
 
 class Forks:

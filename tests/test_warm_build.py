@@ -62,6 +62,30 @@ def assert_as_clean(sources, warm, folder, step):
     assert [path for path in expected if expected[path] != got[path]] == [], step
 
 
+def build_refusing(sources, folder, page, what):
+    """A build of `sources` into folder/output in which writing `page` fails (a receiver of Pelican's
+    content_written raises "the test's refusal of `what`"): its BuildFailed."""
+
+    def refuse(path, context):
+        if path == str(page):
+            raise RuntimeError(f"the test's refusal of {what}")
+
+    signals.content_written.connect(refuse)
+    try:
+        with pytest.raises(site.BuildFailed) as failure:
+            build(sources, folder)
+    finally:
+        signals.content_written.disconnect(refuse)
+    return failure.value
+
+
+def add_translated_item(sources):
+    """A news item with a body (a page of its own), and its Spanish version, which is returned."""
+    english = sources.add_news()[0]
+    english.write_text(english.read_text(encoding="utf-8") + "\nA body, so the item has a page of its own.\n", encoding="utf-8")
+    return sources.translate_news()[0]
+
+
 def test_after_each_save_the_warm_build_is_the_clean_one(tmp_path):
     rng = random.Random(SEED)
     sources = ProductionSources(tmp_path / "sources", rng)
@@ -146,9 +170,7 @@ def test_a_warm_build_writes_the_spanish_site_in_a_process_of_its_own_and_takes_
     """laceps.subsite_writing: the Spanish site's pages are written by a child while the build writes
     the English ones; its pages still come first in the search index, and its records last."""
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
-    english = sources.add_news()[0]
-    english.write_text(english.read_text(encoding="utf-8") + "\nA body, so the item has a page of its own.\n", encoding="utf-8")
-    spanish = sources.translate_news()[0]
+    spanish = add_translated_item(sources)
     warm = build(sources, tmp_path / "warm")
     reports, take_in = [], subsite_writing.Forks.take_in
     monkeypatch.setattr(subsite_writing.Forks, "take_in", lambda forks, lang, report: reports.append(report) or take_in(forks, lang, report))
@@ -174,19 +196,10 @@ def test_a_spanish_page_that_fails_in_its_own_process_fails_the_build_with_its_m
     warm = build(sources, tmp_path / "warm")
     last = files(warm)
 
-    def refuse(path, context):
-        if path.endswith("/es/contact/index.html"):
-            raise RuntimeError("the test's refusal of a Spanish page")
-
     sources.edit_page()
-    signals.content_written.connect(refuse)
-    try:
-        with pytest.raises(site.BuildFailed) as failure:
-            build(sources, tmp_path / "warm")
-    finally:
-        signals.content_written.disconnect(refuse)
-    assert "RuntimeError: the test's refusal of a Spanish page" in failure.value.log
-    assert "SubsiteFailed: the writing of the 'es' site failed" in failure.value.log
+    failure = build_refusing(sources, tmp_path / "warm", warm / "es" / "contact" / "index.html", "a Spanish page")
+    assert "RuntimeError: the test's refusal of a Spanish page" in failure.log
+    assert "SubsiteFailed: the writing of the 'es' site failed" in failure.log
     assert files(warm) == last
 
 
@@ -201,19 +214,10 @@ def test_a_build_that_fails_in_its_english_writing_ends_and_waits_for_the_spanis
         finally:
             children.extend(pid for _, pid, _ in forks.children)
 
-    def refuse(path, context):
-        if path == str(warm / "contact" / "index.html"):
-            raise RuntimeError("the test's refusal of an English page")
-
     monkeypatch.setattr(subsite_writing.Forks, "fork", noting_children)
     sources.edit_page()
-    signals.content_written.connect(refuse)
-    try:
-        with pytest.raises(site.BuildFailed) as failure:
-            build(sources, tmp_path / "warm")
-    finally:
-        signals.content_written.disconnect(refuse)
-    assert "RuntimeError: the test's refusal of an English page" in failure.value.log
+    failure = build_refusing(sources, tmp_path / "warm", warm / "contact" / "index.html", "an English page")
+    assert "RuntimeError: the test's refusal of an English page" in failure.log
     assert len(children) == 1 and not os.path.exists(f"/proc/{children[0]}")  # ended, and waited for
     assert files(warm) == last
 
@@ -292,9 +296,7 @@ def test_the_pages_of_a_failed_build_stay_out_of_the_next_sitemap(tmp_path):
     next build is not in that build's sitemap."""
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
     warm = build(sources, tmp_path / "warm")
-    english = sources.add_news()[0]
-    english.write_text(english.read_text(encoding="utf-8") + "\nA body, so the item has a page of its own.\n", encoding="utf-8")
-    spanish = sources.translate_news()[0]
+    spanish = add_translated_item(sources)
     page = sources.content / "pages" / "about-us.md"
     original = page.read_text(encoding="utf-8")
     page.write_text(original.replace("Template: about", "Template: no-such-template", 1), encoding="utf-8")
