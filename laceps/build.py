@@ -12,6 +12,7 @@ import asyncio
 import base64
 import collections
 import contextlib
+import dataclasses
 import functools
 import io
 import json
@@ -38,7 +39,7 @@ SETTINGS_MODULES = ("pelicanconf", "publishconf")
 # Sends of pages to Pagefind not yet indexed: more would only wait in memory (65 MB at 5,000 items).
 IN_FLIGHT = 32
 PAGES_PER_SEND = 16  # pages sent to Pagefind in one write (PromptPagefindService.add_pages)
-SEARCH_ORDER = "search-order.pickle"  # in the cache folder: the pages in the order last indexed
+SEARCH_RECORD = "search-record.pickle"  # in the cache folder: the last index's pages in order, and its files (LastSearch)
 STAMPS = "file-digests.pickle"  # in the cache folder (ReaderCaches)
 HTML_TAG = re.compile(r"<html\b[^>]*>")
 LANG = re.compile(r"""\slang\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
@@ -239,7 +240,9 @@ class SearchIndex:
     ones from the last output), and is given again when not: Pagefind replaces a page of the same
     address where it stands. At the first page out of that order, or when fewer pages come, the
     index starts again from the pages written. So the index is always the one of the pages in the
-    order they were written.
+    order they were written. A language none of whose pages was given again has the same pages as
+    the last build, in the same order: its index is the last one, taken from the last output
+    (`last_answers`) instead of made again.
 
     Each language has a service and an index of its own: Pagefind builds a language's index apart
     from the others' (the same files), one language after the other and on one core, and building
@@ -249,6 +252,7 @@ class SearchIndex:
 
     def __init__(self, output, last=None):
         self.output = Path(output).resolve()
+        self.last = last  # a LastSearch
         self.root = f"{self.output}{os.sep}"
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -259,7 +263,9 @@ class SearchIndex:
         self.added = []  # the pages' paths from the site's folder, in the order added
         self.unsent = []  # pages added, not yet sent: (path from the site's folder, HTML)
         self.held = None  # while a list: the pages added, waiting there (laceps.subsite_writing)
-        self.ahead = AheadPages(self, *last) if last else None
+        self.changed = set()  # the languages of the last output's pages given again (changed)
+        self.made = {}  # each index's files, as `write` made them (LastSearch.indexes)
+        self.ahead = AheadPages(self, last.folder, last.order) if last else None
 
     async def open_index(self):
         service = await PromptPagefindService().launch()  # made in the loop: it keeps the running one
@@ -306,7 +312,15 @@ class SearchIndex:
                 return self.start_again()
             if self.ahead.holds(place, path):
                 return
-        self.unsent.append((relative, Path(path).read_text(encoding="utf-8")))
+        text = Path(path).read_text(encoding="utf-8")
+        if self.ahead:
+            if warm.same_bytes(self.ahead.folder / relative, text.encode("utf-8")):
+                return  # written again, the same: Pagefind has it
+            lang = language(text)
+            if lang != self.ahead.languages[place]:
+                return self.start_again()  # Pagefind would keep it in its last language's index too
+            self.changed.add(lang)
+        self.unsent.append((relative, text))
         if len(self.unsent) == PAGES_PER_SEND:
             self.send_unsent()
 
@@ -361,14 +375,34 @@ class SearchIndex:
             added.result()
         if not self.indexes:
             self.index_of(ONE_INDEX)  # a site without pages still gets Pagefind's files
-        answers = [asyncio.run_coroutine_threadsafe(index.get_files(), self.loop) for _, index in self.indexes.values()]
+        kept = self.last_answers()
+        answers = {key: kept.get(key) or asyncio.run_coroutine_threadsafe(index.get_files(), self.loop) for key, (_, index) in self.indexes.items()}
         if meanwhile:
             meanwhile()
+        answers = {key: answer if key in kept else answer.result() for key, answer in answers.items()}
         folder = Path(folder or self.output / "pagefind")
-        for name, content in merged([answer.result() for answer in answers]).items():
+        for name, content in merged(answers.values()).items():
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
             warm.put(path, content, last and Path(last, name))
+        self.made = {key: made_files(folder, answer) for key, answer in answers.items()}
+
+    def last_answers(self):
+        """{index: Pagefind's last answer} for the indexes whose pages are all the last build's, in
+        the same order (none given again, none out of the order): the same pages make the same files,
+        which the last output holds. Only files still the very ones written then are taken."""
+        if not self.ahead or ONE_INDEX in self.indexes and self.changed:
+            return {}
+        answers = {}
+        for key in self.indexes.keys() - self.changed:
+            made = self.last.indexes.get(key)
+            answer = made and made.answer(self.last.folder / "pagefind")
+            if answer is not None:
+                answers[key] = answer
+        return answers
+
+    def record(self):
+        return {"order": self.added, "indexes": self.made}
 
     def close(self):
         if self.ahead:
@@ -408,12 +442,51 @@ def merged(answers):
     return files
 
 
+@dataclasses.dataclass
+class MadeIndex:
+    """The files of one index of a build (one language's, or every language's), as they came from
+    Pagefind: the entry as its index's own answer had it (`merged` makes the site's of all answers)."""
+
+    files: dict  # name -> the identity of the file written (laceps.cache_files.identity)
+    entry: bytes | None
+
+    def answer(self, folder):
+        """What Pagefind answered, from its files in `folder`; None when one is not the file written."""
+        answer = [{"path": ENTRY, "content": self.entry}] if self.entry is not None else []
+        for name, identity in self.files.items():
+            try:
+                with open(folder / name, "rb") as file:
+                    if cache_files.identity(os.fstat(file.fileno())) != identity:
+                        return None
+                    answer.append({"path": name, "content": file.read()})
+            except OSError:
+                return None
+        return answer
+
+
+def made_files(folder, answer):
+    """A MadeIndex of the answer's files, now written in `folder`."""
+    entry = next((file["content"] for file in answer if file["path"] == ENTRY), None)
+    return MadeIndex({file["path"]: cache_files.identity(os.stat(folder / file["path"])) for file in answer if file["path"] != ENTRY}, entry)
+
+
+@dataclasses.dataclass
+class LastSearch:
+    """The last build's search: its output's folder (set aside by laceps.warm), its pages in the order
+    indexed, and its indexes' files (MadeIndex, by SearchIndex.indexes' keys)."""
+
+    folder: Path
+    order: list
+    indexes: dict
+
+
 class AheadPages:
     """The last output's pages, given to a SearchIndex in a thread of their own, in their last order."""
 
     def __init__(self, index, folder, order):
         self.index, self.folder, self.order = index, Path(folder), order
         self.files = []  # the identity of each page's file given so far, in order
+        self.languages = []  # and its language (as Pagefind reads it)
         self.progress = threading.Condition()
         self.stopping = self.done = False
         self.error = None  # what stopped the thread, raised in the build's
@@ -432,7 +505,7 @@ class AheadPages:
                 except (OSError, UnicodeDecodeError):
                     break  # a page gone from the last output: the order given so far is all there is
                 batch.append((relative, page))
-                entries.append(entry)
+                entries.append((entry, language(page)))
                 if len(batch) == PAGES_PER_SEND:
                     self.give(batch, entries, pending)
                     batch, entries = [], []
@@ -450,7 +523,9 @@ class AheadPages:
     def give(self, batch, entries, pending):
         self.index.give(batch, pending)
         with self.progress:
-            self.files += entries
+            for entry, lang in entries:
+                self.files.append(entry)
+                self.languages.append(lang)
             self.progress.notify_all()
 
     def waited(self, condition):
@@ -513,10 +588,10 @@ def connected(signal, receiver):
 
 
 def last_output(settings):
-    """(the last output, set aside by laceps.warm, its pages in the order last indexed), or None."""
+    """The LastSearch of the last output, set aside by laceps.warm; or None."""
     former = warm.set_aside(Path(settings["OUTPUT_PATH"]))[0]
-    order = cache_files.load(Path(settings["CACHE_PATH"]) / SEARCH_ORDER) if former.is_dir() else None
-    return (former, order) if order else None
+    record = cache_files.load(Path(settings["CACHE_PATH"]) / SEARCH_RECORD) if former.is_dir() else None
+    return LastSearch(former, record["order"], record["indexes"]) if record else None
 
 
 def run(settings_file, content, output, extra, capture=False, caches=None, search=True, during=None, meanwhile=None):
@@ -558,7 +633,7 @@ def run(settings_file, content, output, extra, capture=False, caches=None, searc
             if index:
                 index.write(meanwhile=after_pages, last=warm.in_last_output(settings["OUTPUT_PATH"], "pagefind"))
                 if settings["CACHE_CONTENT"]:
-                    cache_files.save(Path(settings["CACHE_PATH"]) / SEARCH_ORDER, index.added)
+                    cache_files.save(Path(settings["CACHE_PATH"]) / SEARCH_RECORD, index.record())
             elif after_pages:
                 after_pages()
         except (Exception, SystemExit) as error:

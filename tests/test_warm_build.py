@@ -7,6 +7,7 @@ with the production settings. A page taken from the last output is the same file
 its inode and modification time, which is how these tests see which pages were taken and which were written again.
 """
 
+import json
 import os
 import pickle
 import random
@@ -15,6 +16,7 @@ import time
 from unittest.mock import ANY
 
 import pytest
+from pagefind.index import PagefindIndex
 from pelican import signals
 
 from laceps import build as pipeline
@@ -119,9 +121,11 @@ def test_an_edit_renders_its_own_pages_and_takes_the_rest(tmp_path):
     assert_as_clean(sources, warm, tmp_path, "edited")
 
 
-def test_pagefind_indexes_the_last_pages_while_pelican_reads_and_again_only_those_written_again(tmp_path, monkeypatch):
+def test_pagefind_indexes_the_last_pages_while_pelican_reads_and_again_only_those_that_changed(tmp_path, monkeypatch):
     """laceps.build.AheadPages: the last output's pages go to Pagefind first, in the order they were
-    written, from a thread of their own; the build gives it again only the pages it wrote anew."""
+    written, from a thread of their own; the build gives it again only the pages it wrote anew that
+    differ from the last (a page rendered again can come out the same: the Spanish Contact page,
+    which names its English translation, after an edit of that)."""
     given = {"ahead": [], "written": []}
     give = pipeline.SearchIndex.give
 
@@ -132,7 +136,7 @@ def test_pagefind_indexes_the_last_pages_while_pelican_reads_and_again_only_thos
     monkeypatch.setattr(pipeline.SearchIndex, "give", spy)
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
     warm = build(sources, tmp_path / "warm")
-    first, before = given["written"], inodes(warm)
+    first, before, texts = given["written"], inodes(warm), files(warm)
     assert given["ahead"] == [] and len(first) > 20  # a build into an empty folder has no last pages
     given.update(ahead=[], written=[])
     page = sources.content / "pages" / "contact.md"
@@ -140,9 +144,56 @@ def test_pagefind_indexes_the_last_pages_while_pelican_reads_and_again_only_thos
     build(sources, tmp_path / "warm")
     assert given["ahead"] == first
     assert "contact/index.html" in given["written"] and len(given["written"]) < len(first) / 4
-    assert set(given["written"]) == (set(before) - kept(before, warm)) & set(first)
+    written_again = (set(before) - kept(before, warm)) & set(first)
+    assert set(given["written"]) == {path for path in written_again if files(warm)[path] != texts[path]}
+    assert "es/contact/index.html" in written_again - set(given["written"])
     monkeypatch.undo()
     assert_as_clean(sources, warm, tmp_path, "edited")
+
+
+def indexes_made(monkeypatch):
+    """The languages whose index Pagefind makes (get_files), noted in the list returned."""
+    made, get_files = [], PagefindIndex.get_files
+
+    async def noting(index):
+        files = await get_files(index)
+        made.extend(json.loads(file["content"])["languages"] for file in files if file["path"] == pipeline.ENTRY)
+        return files
+
+    monkeypatch.setattr(PagefindIndex, "get_files", noting)
+    return made
+
+
+def test_a_language_whose_pages_did_not_change_keeps_its_last_index(tmp_path, monkeypatch):
+    """laceps.build.SearchIndex.last_answers: the same pages, in the same order, make the same index:
+    Pagefind makes only the index of the language edited, and the other's files are the last build's."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    spanish = add_translated_item(sources)
+    warm = build(sources, tmp_path / "warm")
+    made = indexes_made(monkeypatch)
+    sources.edit_page()  # an English page
+    build(sources, tmp_path / "warm")
+    assert [list(languages) for languages in made] == [["en"]]
+    made.clear()
+    build(sources, tmp_path / "warm")  # nothing changed
+    assert made == []
+    spanish.write_text(spanish.read_text(encoding="utf-8") + "\nUna frase más, guardada por la prueba.\n", encoding="utf-8")
+    build(sources, tmp_path / "warm")
+    assert [list(languages) for languages in made] == [["es"]]
+    assert_as_clean(sources, warm, tmp_path, "spanish")
+
+
+def test_an_index_file_changed_in_the_last_output_is_made_again(tmp_path, monkeypatch):
+    """The last index is only taken where its files are still the very ones the last build wrote."""
+    sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
+    warm = build(sources, tmp_path / "warm")
+    made = indexes_made(monkeypatch)
+    meta = next((warm / "pagefind").glob("pagefind.es_*.pf_meta"))
+    meta.write_bytes(b"changed")  # a file of the Spanish index
+    sources.edit_page()
+    build(sources, tmp_path / "warm")
+    assert sorted(lang for languages in made for lang in languages) == ["en", "es"]
+    assert_as_clean(sources, warm, tmp_path, "tampered-index")
 
 
 def test_a_failure_while_pagefind_takes_the_last_pages_fails_the_build_and_keeps_the_last_output(tmp_path, monkeypatch):
@@ -181,7 +232,7 @@ def test_a_warm_build_writes_the_spanish_site_in_a_process_of_its_own_and_takes_
     assert len(reports) == 1 and reports[0]["error"] is None
     assert page in reports[0]["search"] and page in reports[0]["renders"]
     assert all(path.startswith(f"{warm}/es/") for path in reports[0]["written"])
-    order = pickle.loads(next((tmp_path / "warm" / "cache").rglob(pipeline.SEARCH_ORDER)).read_bytes())
+    order = pickle.loads(next((tmp_path / "warm" / "cache").rglob(pipeline.SEARCH_RECORD)).read_bytes())["order"]
     spanish_places = [place for place, path in enumerate(order) if path.startswith("es/")]
     assert spanish_places == list(range(len(spanish_places)))  # Pelican's order: the Spanish site first
     monkeypatch.undo()
