@@ -385,12 +385,12 @@ class SearchIndex:
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
             warm.put(path, content, last and Path(last, name))
-        self.made = {key: made_files(folder, answer) for key, answer in answers.items()}
+        self.made = {key: made_index(answer) for key, answer in answers.items()}
 
     def last_answers(self):
         """{index: Pagefind's last answer} for the indexes whose pages are all the last build's, in
         the same order (none given again, none out of the order): the same pages make the same files,
-        which the last output holds. Only files still the very ones written then are taken."""
+        which the last output holds. Only files still as they were written are taken."""
         if not self.ahead or ONE_INDEX in self.indexes and self.changed:
             return {}
         answers = {}
@@ -447,27 +447,28 @@ class MadeIndex:
     """The files of one index of a build (one language's, or every language's), as they came from
     Pagefind: the entry as its index's own answer had it (`merged` makes the site's of all answers)."""
 
-    files: dict  # name -> the identity of the file written (laceps.cache_files.identity)
+    files: dict  # name -> a digest of its bytes (laceps.cache_files.digest)
     entry: bytes | None
 
     def answer(self, folder):
-        """What Pagefind answered, from its files in `folder`; None when one is not the file written."""
+        """What Pagefind answered, from its files in `folder`; None when one is not as written (a
+        digest, not a file's identity: CI restores the last output, as new files)."""
         answer = [{"path": ENTRY, "content": self.entry}] if self.entry is not None else []
-        for name, identity in self.files.items():
+        for name, digest in self.files.items():
             try:
-                with open(folder / name, "rb") as file:
-                    if cache_files.identity(os.fstat(file.fileno())) != identity:
-                        return None
-                    answer.append({"path": name, "content": file.read()})
+                content = (folder / name).read_bytes()
             except OSError:
                 return None
+            if cache_files.digest(content) != digest:
+                return None
+            answer.append({"path": name, "content": content})
         return answer
 
 
-def made_files(folder, answer):
-    """A MadeIndex of the answer's files, now written in `folder`."""
+def made_index(answer):
+    """The MadeIndex of Pagefind's answer for one index."""
     entry = next((file["content"] for file in answer if file["path"] == ENTRY), None)
-    return MadeIndex({file["path"]: cache_files.identity(os.stat(folder / file["path"])) for file in answer if file["path"] != ENTRY}, entry)
+    return MadeIndex({file["path"]: cache_files.digest(file["content"]) for file in answer if file["path"] != ENTRY}, entry)
 
 
 @dataclasses.dataclass

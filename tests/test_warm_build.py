@@ -184,7 +184,7 @@ def test_a_language_whose_pages_did_not_change_keeps_its_last_index(tmp_path, mo
 
 
 def test_an_index_file_changed_in_the_last_output_is_made_again(tmp_path, monkeypatch):
-    """The last index is only taken where its files are still the very ones the last build wrote."""
+    """The last index is only taken where its files still have the bytes the last build wrote."""
     sources = ProductionSources(tmp_path / "sources", random.Random(SEED))
     warm = build(sources, tmp_path / "warm")
     made = indexes_made(monkeypatch)
