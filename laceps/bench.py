@@ -3,16 +3,20 @@
 Each size gets a copy of the project in a temporary folder (never this checkout) whose news are
 synthetic items with realistic bodies (about 400 words: headings, paragraphs, links, a list).
 Ours is timed as an editor or CI runs it, `invoke preview` (English, Spanish and search) in that
-copy: a full build after `invoke clean`, then a rebuild after editing one item, caches warm.
+copy: a full build after `invoke clean`, then a rebuild after editing one item, caches warm, and one
+after editing one Spanish item.
 Stock is plain `pelican` 4.12 on the same items: its default theme, no plugins, typogrify and the
 content cache on, one language. Runs alternate (ours, stock, ours, stock…) so that other load on
 the machine falls on both; the table shows medians. Memory is read from /proc while each build
 runs: the peak of the build's own process, of Pagefind's, of the largest of its worker processes
 (laceps.parallel), and of their sum (each process's proportional share, so that what forked workers
-share with the build counts once). Last, the delay from a save to the browser's reload under `invoke
-livereload`, on the real site and on the synthetic sites up to LIVERELOAD_UP_TO items.
+share with the build counts once). Then the last step of our build timed alone: Pagefind making each
+language's index once it has every page, which no build can start before its last page is written.
+Last, the delay from a save to the browser's reload under `invoke livereload`, on the real site and
+on the synthetic sites up to LIVERELOAD_UP_TO items.
 """
 
+import contextlib
 import functools
 import http.client
 import itertools
@@ -31,7 +35,8 @@ from pathlib import Path
 
 import wordfreq
 
-from laceps import PROJECT_ROOT, checks, devserver
+from laceps import PROJECT_ROOT, cache_files, checks, devserver
+from laceps import build as pipeline
 from laceps.serve_static import free_port
 
 STOCK_SETTINGS = """\
@@ -131,8 +136,9 @@ def project_copy(folder, items=None):
     return folder
 
 
-def edit_one_item(folder):
-    item = sorted((folder / "content" / "news").glob("*.md"))[0]
+def edit_one_item(folder, lang="en"):
+    """Add a sentence to the first news item in `lang`."""
+    item = sorted((folder / "content" / "news").glob("*.md"))[SPANISH_EVERY - 1 if lang == "es" else 0]
     with item.open("a", encoding="utf-8") as file:
         file.write("\nA sentence added by the benchmark.\n")
 
@@ -231,10 +237,28 @@ def measure_size(folder, runs):
         results.setdefault(("ours", "full"), []).append(ours(folder))
         clean_stock(folder)
         results.setdefault(("stock", "full"), []).append(stock(folder))
-        edit_one_item(folder)
-        results.setdefault(("ours", "rebuild"), []).append(ours(folder))
-        results.setdefault(("stock", "rebuild"), []).append(stock(folder))
+        for kind, lang in (("rebuild", "en"), ("Spanish rebuild", "es")):
+            edit_one_item(folder, lang)
+            results.setdefault(("ours", kind), []).append(ours(folder))
+            results.setdefault(("stock", kind), []).append(stock(folder))
     return results
+
+
+def index_alone(folder):
+    """{language: seconds} Pagefind takes to make that language's index (get_files) once it has
+    every page, in our build's own SearchIndex, from the pages of the last build in its order."""
+    record = cache_files.load(next((folder / "cache").glob(f"*/{pipeline.SEARCH_RECORD}")))
+    output, order, seconds = folder / "output", record["order"], {}
+    with tempfile.TemporaryDirectory(prefix="laceps-bench-index-") as scratch, contextlib.closing(pipeline.SearchIndex(scratch)) as index:
+        for start in range(0, len(order), pipeline.PAGES_PER_SEND):
+            index.give([(page, (output / page).read_text(encoding="utf-8")) for page in order[start:start + pipeline.PAGES_PER_SEND]], index.pending)
+        for given in index.pending:
+            given.result()
+        for lang, (_, language_index) in sorted(index.indexes.items()):
+            started = time.perf_counter()
+            index.wait(language_index.get_files())
+            seconds[lang] = time.perf_counter() - started
+    return seconds
 
 
 def median(measurements, key):
@@ -274,18 +298,27 @@ def next_event(stream):
 
 
 def run(sizes=(1000, 5000), runs=3):
-    rows, delays = [], {}
+    rows, delays, alone = [], {}, {}
     for items in sizes:
         print(f"{items} items: {runs} interleaved runs of our invoke preview and of stock pelican…", flush=True)
         with tempfile.TemporaryDirectory(prefix="laceps-bench-") as work:
             folder = project_copy(Path(work), items)
             results = measure_size(folder, runs)
+            alone[items] = [index_alone(folder) for _ in range(runs)]
             if items <= LIVERELOAD_UP_TO:
                 delays[f"{items:,} items"] = livereload_delays(folder, runs)
-        rows += [(items, kind, results[("ours", kind)], results[("stock", kind)]) for kind in ("full", "rebuild")]
+        rows += [(items, kind, results[("ours", kind)], results[("stock", kind)]) for kind in ("full", "rebuild", "Spanish rebuild")]
     with tempfile.TemporaryDirectory(prefix="laceps-bench-") as work:
         delays["the real site"] = livereload_delays(project_copy(Path(work)), runs)
     print_table(rows, runs)
+    print(f"\nPagefind making each language's index once it has every page, alone (median of {runs}, seconds),"
+          " against stock's rebuild after one edit:")
+    for items, kind, _, stock_runs in rows:
+        if kind == "rebuild":
+            stock_s = median(stock_runs, "seconds")
+            figures = ", ".join(f"{lang} {statistics.median(run[lang] for run in alone[items]):.2f}" for lang in alone[items][0])
+            longest = max(statistics.median(run[lang] for run in alone[items]) for lang in alone[items][0])
+            print(f"- {items:,} items: {figures}; the longest is {longest / stock_s:.2f}× stock's rebuild ({stock_s:.2f} s)")
     print(f"\ninvoke livereload, from saving one news item to the browser's reload (median of {runs}, seconds):")
     for site_name, seconds in delays.items():
         print(f"- {site_name}: {statistics.median(seconds):.2f}")
