@@ -316,9 +316,9 @@ def run(sizes=(1000, 5000), runs=3):
     for items, kind, _, stock_runs in rows:
         if kind == "rebuild":
             stock_s = median(stock_runs, "seconds")
-            figures = ", ".join(f"{lang} {statistics.median(run[lang] for run in alone[items]):.2f}" for lang in alone[items][0])
-            longest = max(statistics.median(run[lang] for run in alone[items]) for lang in alone[items][0])
-            print(f"- {items:,} items: {figures}; the longest is {longest / stock_s:.2f}× stock's rebuild ({stock_s:.2f} s)")
+            seconds = {lang: statistics.median(run[lang] for run in alone[items]) for lang in alone[items][0]}
+            figures = ", ".join(f"{lang} {value:.2f}" for lang, value in seconds.items())
+            print(f"- {items:,} items: {figures}; the longest is {max(seconds.values()) / stock_s:.2f}× stock's rebuild ({stock_s:.2f} s)")
     print(f"\ninvoke livereload, from saving one news item to the browser's reload (median of {runs}, seconds):")
     for site_name, seconds in delays.items():
         print(f"- {site_name}: {statistics.median(seconds):.2f}")

@@ -385,7 +385,8 @@ class SearchIndex:
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
             warm.put(path, content, last and Path(last, name))
-        self.made = {key: made_index(answer) for key, answer in answers.items()}
+        # A kept index is the last one: its record stands (its files' digests were just checked).
+        self.made = {key: self.last.indexes[key] if key in kept else made_index(answer) for key, answer in answers.items()}
 
     def last_answers(self):
         """{index: Pagefind's last answer} for the indexes whose pages are all the last build's, in
